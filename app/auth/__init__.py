@@ -1,0 +1,106 @@
+"""Who is signed in: sessions, and the checks every other blueprint leans on."""
+
+from datetime import timedelta
+from functools import wraps
+
+from flask import Flask, abort, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from app.store import people
+from app.web import go, now, settings, wants_fragment
+
+RANKS = {"viewer": 0, "editor": 1, "admin": 2}
+csrf = CSRFProtect()
+
+
+def start_session(person) -> None:
+    """Sign a person in: a new server-side session, and a fresh cookie (no fixation)."""
+    lifetime = timedelta(days=settings().session_days)
+    raw = people.start_session(person.person_id, now(), lifetime)
+    return_to = session.get("next")
+    session.clear()
+    session.permanent = True
+    session["sid"] = raw
+    session["pid"] = person.person_id
+    if return_to:
+        session["next"] = return_to
+    g.person = person
+
+
+def end_session() -> None:
+    if session.get("sid"):
+        people.end_session(session["sid"])
+    session.clear()
+    g.person = None
+
+
+def _load_person() -> None:
+    g.person = None
+    if request.endpoint == "static":
+        return
+    session_id, person_id = session.get("sid"), session.get("pid")
+    if session_id and person_id:
+        g.person = people.signed_in(session_id, person_id, now())
+        if g.person is None:
+            session.pop("sid", None)
+            session.pop("pid", None)
+
+
+def _to_sign_in():
+    if request.method == "GET" and not wants_fragment():
+        session["next"] = request.full_path.rstrip("?")
+    return go(url_for("auth.login"))
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.person is None:
+            return _to_sign_in()
+        if not g.person.name and request.endpoint != "auth.welcome":
+            return redirect(url_for("auth.welcome"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def team_member(least: str = "viewer"):
+    """Require a signed-in member of the URL's team with at least the given role.
+
+    A team the person is not in answers 404, as if it did not exist.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(team_id: str, **kwargs):
+            role = g.person.role_in(team_id)
+            if role is None:
+                abort(404)
+            if RANKS[role] < RANKS[least]:
+                abort(403)
+            g.team_id, g.role = team_id, role
+            return view(team_id, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.before_request(_load_person)
+
+    @app.context_processor
+    def person_context():
+        return {"person": g.get("person"), "role": g.get("role"), "can": _can}
+
+
+def _can(least: str) -> bool:
+    role = g.get("role")
+    return role is not None and RANKS[role] >= RANKS[least]
+
+
+from app.auth.views import bp  # noqa: E402  (the views use the helpers above)
+
+__all__ = ["bp", "csrf", "login_required", "team_member", "init_app"]

@@ -1,0 +1,189 @@
+"""Sign-in by email link, sign-out, the first-run welcome and the profile page."""
+
+import logging
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from app import mail
+from app.auth import end_session, login_required, start_session
+from app.errors import error_page
+from app.forms import EmailForm, ProfileForm, WelcomeForm
+from app.i18n import guess_zone
+from app.store import NotFound, people, teams
+from app.web import now, render, safe_next, settings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__)
+
+SIGN_IN_VALID_FOR = timedelta(minutes=10)
+
+
+def link_to(endpoint: str, **values) -> str:
+    """An absolute link for an email, on the configured public base URL."""
+    return settings().base_url + url_for(endpoint, **values)
+
+
+def send_sign_in_email(address: str, raw_token: str, language: str) -> None:
+    message = mail.compose(
+        "sign_in",
+        to=address,
+        language=language,
+        now=now(),
+        link=link_to("auth.confirm", token=raw_token),
+        minutes=int(SIGN_IN_VALID_FOR.total_seconds() // 60),
+    )
+    mail.send(message)
+
+
+def _limit_sign_in_requests(address: str) -> None:
+    config = settings()
+    window = timedelta(minutes=config.login_rate_window_minutes)
+    over = (
+        people.count_hit("sign-in-ip", request.remote_addr or "?", now(), window)
+        > (config.login_rate_per_ip)
+        or people.count_hit("sign-in-email", address, now(), window) > config.login_rate_per_address
+    )
+    if over:
+        minutes = config.login_rate_window_minutes
+        abort(
+            error_page(
+                429,
+                _(
+                    "Too many sign-in links were asked for. Please wait %(minutes)d "
+                    "minutes and try again.",
+                    minutes=minutes,
+                ),
+            )
+        )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if g.person is not None and request.method == "GET":
+        return redirect(url_for("teams.start"))
+    form = EmailForm(request.form)
+    if request.method == "POST" and form.validate():
+        address = form.email.data.lower()
+        _limit_sign_in_requests(address)
+        someone = people.person_by_email(address)
+        # The answer is the same whether or not the address has an account.
+        if someone is not None or settings().signup == "open":
+            language = someone.language if someone else str(get_locale())
+            raw, _token = people.issue_token(address, "sign_in", now(), SIGN_IN_VALID_FOR)
+            try:
+                send_sign_in_email(address, raw, language)
+            except mail.MailError:
+                return error_page(
+                    503, _("We could not send the email just now. Please try again in a minute.")
+                )
+        return render("auth/check_email.html", "check_email", address=address)
+    status = 422 if request.method == "POST" else 200
+    return render("auth/login.html", "login_form", status, form=form)
+
+
+def _expired_link():
+    return render("auth/link_expired.html", status=410, form=EmailForm())
+
+
+@bp.route("/login/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    """Show a confirm button; only its POST uses the link (mail scanners prefetch GETs)."""
+    found = people.token(token, now())
+    if found is None:
+        return _expired_link()
+    team = teams.team(found.team_id) if found.purpose == "invite" else None
+    if found.purpose == "invite" and team is None:
+        return _expired_link()
+    if request.method == "GET":
+        body, status = render("auth/confirm.html", token=found, team=team)
+        return body, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+    language, zone = str(get_locale()), guess_zone(str(get_locale()))
+    if found.purpose == "sign_in":
+        try:
+            people.redeem_sign_in(token, now())
+        except NotFound:
+            return _expired_link()
+        someone = people.find_or_create_person(found.email, now(), language, zone)
+        destination = safe_next(session.pop("next", None)) or url_for("teams.start")
+    else:
+        someone = people.find_or_create_person(found.email, now(), language, zone)
+        try:
+            teams.accept_invite(found, someone, now())
+        except NotFound:
+            return _expired_link()
+        session["team"] = team.team_id
+        flash(_("Welcome to %(team)s.", team=team.name), "success")
+        destination = url_for("teams.home", team_id=team.team_id)
+    start_session(someone)
+    if not someone.name:
+        return redirect(url_for("auth.welcome"))
+    return redirect(destination)
+
+
+@bp.post("/logout")
+def logout():
+    end_session()
+    flash(_("You are signed out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/welcome", methods=["GET", "POST"])
+@login_required
+def welcome():
+    """A new person names themselves and, unless invited into one, creates a first team."""
+    someone = g.person
+    language = someone.language
+    form = WelcomeForm(
+        request.form,
+        language=language,
+        zone=someone.zone,
+        team_language=language,
+        team_zone=someone.zone,
+    )
+    needs_team = not someone.team_entries()
+    if not needs_team:
+        for field in ("team_name", "team_zone", "team_language"):
+            delattr(form, field)
+    if request.method == "POST" and form.validate():
+        people.update_profile(
+            someone,
+            name=form.name.data,
+            language=form.language.data,
+            zone=form.zone.data,
+            week_start=form.week_start.data,
+        )
+        if needs_team:
+            created = teams.create_team(
+                someone,
+                name=form.team_name.data,
+                zone=form.team_zone.data,
+                language=form.team_language.data,
+                now=now(),
+            )
+            session["team"] = created.team_id
+        return redirect(url_for("teams.start"))
+    status = 422 if request.method == "POST" else 200
+    return render("auth/welcome.html", "welcome_form", status, form=form, needs_team=needs_team)
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@login_required
+def profile():
+    someone = g.person
+    form = ProfileForm(request.form, obj=someone)
+    if request.method == "POST" and form.validate():
+        people.update_profile(
+            someone,
+            name=form.name.data,
+            language=form.language.data,
+            zone=form.zone.data,
+            week_start=form.week_start.data,
+        )
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("auth.profile"))
+    status = 422 if request.method == "POST" else 200
+    return render("auth/profile.html", "profile_form", status, form=form)

@@ -1,0 +1,134 @@
+"""Configuration read from the environment.
+
+Three modes share one code path:
+
+- ``local``: the embedded AWS stand-in (moto server, journaled to ``CADENZA_DATA_DIR``);
+- ``test``: moto's in-process ``mock_aws``;
+- ``aws``: real AWS, as on Lambda.
+
+The mode only decides where AWS lives, how strict the secrets are and whether the developer
+outbox exists; nothing else in the code branches on it.
+"""
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+MODES = ("local", "test", "aws")
+SIGNUP_POLICIES = ("open", "invite")
+DEFAULT_PORT = 8000
+DEFAULT_AWS_PORT = 8001
+TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789"  # noqa: S105
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable Cadenza."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Config:
+    mode: str = "local"
+    calendar_table: str = "cadenza-calendar"
+    system_table: str = "cadenza-system"
+    region: str = "eu-west-1"
+    sender: str = "Cadenza <cadenza@example.com>"
+    base_url: str = f"http://127.0.0.1:{DEFAULT_PORT}"
+    secret_key: str = ""
+    signup: str = "open"
+    data_dir: Path = Path(".cadenza")
+    # Where DynamoDB and SES answer; None means AWS's own endpoints (or moto's mock in tests).
+    aws_endpoint: str | None = None
+    aws_port: int = DEFAULT_AWS_PORT
+    login_rate_per_address: int = 5
+    login_rate_per_ip: int = 30
+    login_rate_window_minutes: int = 15
+    session_days: int = 30
+    clock: Callable[[], datetime] = field(default=utc_now, compare=False)
+
+    @property
+    def emulated(self) -> bool:
+        """Whether AWS is a stand-in: tables and sender are provisioned, /dev/outbox exists."""
+        return self.mode != "aws"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.mode == "aws"
+
+    def replace(self, **changes) -> "Config":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
+        env = os.environ if environ is None else environ
+        mode = env.get("CADENZA_MODE", "local")
+        if mode not in MODES:
+            raise ConfigError(f"CADENZA_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+        signup = env.get("CADENZA_SIGNUP", "open")
+        if signup not in SIGNUP_POLICIES:
+            raise ConfigError(f"CADENZA_SIGNUP must be 'open' or 'invite', not {signup!r}")
+        port = _int(env, "PORT", DEFAULT_PORT)
+        data_dir = Path(env.get("CADENZA_DATA_DIR", ".cadenza"))
+        config = cls(
+            mode=mode,
+            calendar_table=env.get("CADENZA_CALENDAR_TABLE", cls.calendar_table),
+            system_table=env.get("CADENZA_SYSTEM_TABLE", cls.system_table),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+            sender=env.get("CADENZA_SENDER", ""),
+            base_url=env.get("CADENZA_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+            secret_key=env.get("CADENZA_SECRET_KEY", ""),
+            signup=signup,
+            data_dir=data_dir,
+            aws_endpoint=env.get("CADENZA_AWS_ENDPOINT") or None,
+            aws_port=_int(env, "CADENZA_AWS_PORT", DEFAULT_AWS_PORT),
+        )
+        return config.with_mode_defaults()
+
+    def with_mode_defaults(self) -> "Config":
+        """Fill what each mode may default, and refuse what ``aws`` mode must be given."""
+        if self.mode == "aws":
+            if len(self.secret_key) < 32:
+                raise ConfigError("CADENZA_SECRET_KEY must be set to at least 32 random characters")
+            if not self.sender or "example.com" in self.sender:
+                raise ConfigError("CADENZA_SENDER must be a verified SES sender address")
+            return self
+        sender = self.sender or "Cadenza <cadenza@cadenza.localhost>"
+        if self.mode == "test":
+            return self.replace(sender=sender, secret_key=self.secret_key or TEST_SECRET_KEY)
+        return self.replace(
+            sender=sender, secret_key=self.secret_key or _local_secret(self.data_dir)
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _local_secret(data_dir: Path) -> str:
+    """Keep one random key per data folder, so local sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = data_dir / f".secret_key.{os.getpid()}"
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        # link() is atomic and refuses to overwrite: two first starts agree on one key.
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

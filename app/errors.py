@@ -1,0 +1,82 @@
+"""Error pages: every failure a person can cause is a clear 4xx page, never a 500."""
+
+import logging
+
+from botocore.exceptions import BotoCoreError
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from pynamodb.exceptions import PynamoDBException
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.store.people import conditional_failure
+from app.web import render
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Not allowed"), _l("Your role in this team does not allow that.")),
+    404: (_l("Not found"), _l("There is nothing here, or it is not shared with you.")),
+    405: (_l("Not allowed"), _l("That action is not available here.")),
+    409: (
+        _l("Changed meanwhile"),
+        _l("Someone changed this at the same time. Reload and try again."),
+    ),
+    410: (_l("Link expired"), _l("This link has expired or was already used.")),
+    413: (_l("Too large"), _l("What you sent is too large.")),
+    429: (_l("Too many requests"), _l("Please wait a few minutes and try again.")),
+    500: (
+        _l("Something went wrong"),
+        _l("We could not finish that. Nothing was lost; please try again."),
+    ),
+    503: (
+        _l("Unavailable"),
+        _l("Cadenza cannot reach its storage right now. Please try again shortly."),
+    ),
+}
+
+
+def error_page(code: int, message=None, title=None):
+    default_title, default_message = MESSAGES.get(code, MESSAGES[500])
+    return render(
+        "errors/error.html",
+        "error",
+        status=code,
+        code=code,
+        title=title or default_title,
+        message=message or default_message,
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return error_page(
+            400,
+            _l(
+                "This form was open too long or came from another page. Reload the page and "
+                "send it again."
+            ),
+            _l("Form expired"),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return error_page(error.code)
+
+    @app.errorhandler(PynamoDBException)
+    @app.errorhandler(BotoCoreError)
+    def store_failed(error: Exception):
+        # A lost write condition that no route expected is still someone else's change.
+        if conditional_failure(error):
+            return error_page(409)
+        log.error("storage unavailable", exc_info=error)
+        return error_page(503)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        log.error("unhandled error", exc_info=error.original_exception)
+        return error_page(500)

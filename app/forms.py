@@ -1,0 +1,79 @@
+"""Form definitions shared by the blueprints (WTForms; CSRF is checked app-wide)."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, Form, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Regexp, ValidationError
+
+from app.i18n import LANGUAGES, valid_zone, zone_names
+
+# Pragmatic: one @, no spaces, a dot in the domain. Deliverability is proven by the link.
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _no_control_characters(form, field):
+    if field.data and any(ord(char) < 32 for char in field.data):
+        raise ValidationError(_l("Please remove line breaks and control characters."))
+
+
+def _known_zone(form, field):
+    if not valid_zone(field.data or ""):
+        raise ValidationError(_l("Choose a time zone from the list."))
+
+
+def role_labels():
+    return {"admin": _l("Admin"), "editor": _l("Editor"), "viewer": _l("Viewer")}
+
+
+class EmailForm(Form):
+    email = EmailField(
+        _l("Email"),
+        [
+            InputRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("That address is too long.")),
+            Regexp(EMAIL_PATTERN, message=_l("Enter an email address like name@example.com.")),
+        ],
+        filters=[_strip],
+    )
+
+
+def _zone_field(label):
+    return SelectField(label, [_known_zone], choices=lambda: zone_names(), validate_choice=False)
+
+
+class ProfileForm(Form):
+    name = StringField(
+        _l("Your name"),
+        [InputRequired(_l("Tell your team who you are.")), Length(max=80), _no_control_characters],
+        filters=[_strip],
+    )
+    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+    zone = _zone_field(_l("Your time zone"))
+    week_start = SelectField(
+        _l("Weeks start on"), choices=[(0, _l("Monday")), (6, _l("Sunday"))], coerce=int
+    )
+
+
+class TeamForm(Form):
+    team_name = StringField(
+        _l("Team name"),
+        [InputRequired(_l("Give the team a name.")), Length(max=80), _no_control_characters],
+        filters=[_strip],
+    )
+    team_zone = _zone_field(_l("Team time zone"))
+    team_language = SelectField(_l("Team language"), choices=list(LANGUAGES.items()))
+
+
+class WelcomeForm(ProfileForm, TeamForm):
+    """A new person's name, and their first team unless an invitation brought them in."""
+
+
+class InviteForm(EmailForm):
+    role = SelectField(_l("Role"), choices=lambda: list(role_labels().items()), default="editor")
+
+
+class RoleForm(Form):
+    role = SelectField(_l("Role"), choices=lambda: list(role_labels().items()))

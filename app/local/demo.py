@@ -1,0 +1,168 @@
+"""The demo team of a fresh local Cadenza: a winery planning a tasting with a partner.
+
+Everything is created through the same store functions the app uses (invitations included),
+so the demo data is shaped exactly like real data.
+"""
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+
+from app.auth.views import SIGN_IN_VALID_FOR
+from app.store import people, posts, teams
+from app.web import settings
+
+ZONE = "Europe/Rome"
+DEMO_ADMIN = "giulia@cantina-aurora.example"
+PEOPLE = [
+    # email, name, language, zone, role
+    (DEMO_ADMIN, "Giulia Rossi", "en", ZONE, "admin"),
+    ("marco@cantina-aurora.example", "Marco Bianchi", "it", ZONE, "editor"),
+    ("sarah@enoteca-lumen.example", "Sarah Klein", "en", "Europe/London", "editor"),
+    ("luca@cantina-aurora.example", "Luca Ferri", "it", ZONE, "viewer"),
+]
+# days from today, local time, title, channels, owner (index in PEOPLE), status, copy, tags
+POSTS = [
+    (
+        -4,
+        (9, 0),
+        "Vendemmia 2026: la raccolta è finita",
+        ["Instagram", "Facebook"],
+        1,
+        "published",
+        "Ultime cassette di Nebbiolo in cantina. Grazie a tutte le mani che ci hanno aiutato! 🍇",
+        ["harvest"],
+    ),
+    (
+        -1,
+        (18, 0),
+        "Thank you, harvest volunteers",
+        ["Facebook"],
+        1,
+        "draft",
+        "A photo album for everyone who picked with us this year.",
+        ["harvest"],
+    ),
+    (
+        3,
+        (10, 0),
+        "Save the date: autumn tasting with Enoteca Lumen",
+        ["Instagram", "Facebook"],
+        0,
+        "approved",
+        "Sabato 12 dicembre · Saturday 12 December\nSix wines, two cellars, one "
+        "evening. Seats are limited: link in bio.",
+        ["tasting"],
+    ),
+    (
+        5,
+        (8, 30),
+        "Newsletter: invito alla degustazione",
+        ["Newsletter"],
+        1,
+        "draft",
+        "Cari amici, vi aspettiamo per una serata di Nebbiolo e formaggi delle Langhe.",
+        ["tasting"],
+    ),
+    (
+        7,
+        (18, 0),
+        "Behind the scenes: the Nebbiolo barrels",
+        ["Instagram", "TikTok"],
+        2,
+        "in_review",
+        "From barrel to glass: what happens in the cellar before the tasting.",
+        ["tasting", "cellar"],
+    ),
+    (
+        9,
+        (12, 0),
+        "Why we partner with Enoteca Lumen",
+        ["LinkedIn"],
+        0,
+        "draft",
+        "Two family businesses, one idea of hospitality.",
+        ["tasting", "partners"],
+    ),
+    (
+        12,
+        (19, 30),
+        "Live stories from the tasting",
+        ["Instagram"],
+        1,
+        "draft",
+        "Stories every half hour: pours, pairings, people.",
+        ["tasting"],
+    ),
+    (
+        14,
+        (11, 0),
+        "Recap: the tasting in photos",
+        ["Blog", "Newsletter"],
+        2,
+        "draft",
+        "The evening in twenty photos, and the wines we opened.",
+        ["tasting", "recap"],
+    ),
+]
+IDEAS = [
+    ("Pairing series: Nebbiolo & local cheeses", ["Instagram"]),
+    ("Meet the winemaker (reel)", ["Instagram", "TikTok"]),
+    ("Wine club Q&A", ["YouTube"]),
+]
+
+
+def _at(now: datetime, days: int, clock: tuple[int, int]) -> datetime:
+    local_day = now.astimezone(ZoneInfo(ZONE)).date() + timedelta(days=days)
+    return datetime.combine(local_day, time(*clock), tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
+
+
+def seed(now: datetime) -> bool:
+    """Create the demo team unless its admin exists already; return whether it was created."""
+    if people.person_by_email(DEMO_ADMIN) is not None:
+        return False
+    members = []
+    for address, name, language, zone, _role in PEOPLE:
+        someone = people.find_or_create_person(address, now, language, zone)
+        people.update_profile(someone, name=name, language=language, zone=zone, week_start=0)
+        members.append(someone)
+    admin = members[0]
+    team = teams.create_team(admin, name="Cantina Aurora", zone=ZONE, language="it", now=now)
+    for someone, (address, *_rest, role) in zip(members[1:], PEOPLE[1:], strict=True):
+        raw = teams.invite(team, address=address, role=role, invited_by=admin.name, now=now)
+        teams.accept_invite(people.token(raw, now), someone, now)
+
+    for days, clock, title, channels, owner, status, copy, tags in POSTS:
+        post = posts.new_post(
+            team.team_id,
+            title=title,
+            zone=ZONE,
+            created_by=admin.person_id,
+            now=now,
+            due=_at(now, days, clock),
+            owner_id=members[owner].person_id,
+            channels=channels,
+            status=status,
+            tags=tags,
+        )
+        posts.create(post, copy=copy)
+    for title, channels in IDEAS:
+        idea = posts.new_post(
+            team.team_id,
+            title=title,
+            zone=ZONE,
+            created_by=admin.person_id,
+            now=now,
+            channels=channels,
+            tags=["ideas"],
+        )
+        posts.create(idea)
+    return True
+
+
+def sign_in_link(now: datetime) -> str:
+    """A fresh single-use sign-in link for the demo admin."""
+    raw, _token = people.issue_token(DEMO_ADMIN, "sign_in", now, SIGN_IN_VALID_FOR)
+    with current_app.test_request_context(base_url=settings().base_url):
+        return url_for("auth.confirm", token=raw, _external=True)

@@ -1,0 +1,81 @@
+"""Email through SES: real multipart MIME (text and HTML parts), sent raw.
+
+Composers live with their feature; they call ``compose`` with a template pair
+``templates/email/<name>.txt`` (blocks ``subject`` and ``body``) and ``<name>.html``.
+"""
+
+import logging
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from botocore.exceptions import BotoCoreError, ClientError
+from flask import render_template
+from flask_babel import force_locale
+from jinja2_fragments.flask import render_block
+
+from app import aws
+from app.web import settings
+
+log = logging.getLogger(__name__)
+
+# SES answers these when the message itself can never be sent (a bad address, say).
+PERMANENT_ERRORS = {
+    "MessageRejected",
+    "MailFromDomainNotVerifiedException",
+    "InvalidParameterValue",
+}
+
+
+class MailError(Exception):
+    def __init__(self, code: str, permanent: bool):
+        super().__init__(code)
+        self.code = code
+        self.permanent = permanent
+
+
+def verify_sender(sender: str) -> None:
+    """Let the SES stand-in accept our sender (moto rejects unverified ones, as SES does)."""
+    aws.client("ses").verify_email_identity(EmailAddress=parseaddr(sender)[1])
+
+
+def compose(
+    template: str,
+    *,
+    to: str,
+    language: str,
+    now: datetime,
+    headers: dict[str, str] | None = None,
+    **context,
+) -> EmailMessage:
+    """Render a localized multipart message from ``templates/email/<template>.*``."""
+    with force_locale(language):
+        subject = render_block(f"email/{template}.txt", "subject", **context).strip()
+        text = render_block(f"email/{template}.txt", "body", **context).strip() + "\n"
+        html = render_template(f"email/{template}.html", subject=subject, **context)
+    sender = settings().sender
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = " ".join(subject.split())
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2])
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send(message: EmailMessage) -> str:
+    """Send through SES; return its message id or raise MailError."""
+    try:
+        response = aws.client("ses").send_raw_email(RawMessage={"Data": message.as_bytes()})
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "Unknown")
+        log.warning("SES refused a message to %s: %s", message["To"], code)
+        raise MailError(code, permanent=code in PERMANENT_ERRORS) from error
+    except BotoCoreError as error:
+        log.warning("SES unreachable: %s", error)
+        raise MailError(type(error).__name__, permanent=False) from error
+    return response["MessageId"]

@@ -1,0 +1,71 @@
+"""Count DynamoDB requests and the items they read, for tests and benchmarks.
+
+moto's consumed-capacity figures are placeholders, so what is counted is what a bill follows:
+requests, and items read (``ScannedCount`` for a Query, items returned for a get).
+"""
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from botocore.client import BaseClient
+
+Listener = Callable[[str, dict, dict], None]
+_listeners: list[Listener] = []
+_original = BaseClient._make_api_call
+
+
+def _metered_call(client, operation_name, api_params):
+    if client.meta.service_model.service_name == "dynamodb":
+        for listener in list(_listeners):
+            listener(operation_name, api_params, {})
+        response = _original(client, operation_name, api_params)
+        for listener in list(_listeners):
+            listener(operation_name, api_params, response)
+        return response
+    return _original(client, operation_name, api_params)
+
+
+def listen(listener: Listener) -> None:
+    """Call ``listener(operation, params, response)`` before (empty response) and after."""
+    BaseClient._make_api_call = _metered_call
+    _listeners.append(listener)
+
+
+def stop_listening(listener: Listener) -> None:
+    _listeners.remove(listener)
+
+
+def items_read(operation: str, response: dict) -> int:
+    if operation in ("Query", "Scan"):
+        return int(response.get("ScannedCount", response.get("Count", 0)))
+    if operation == "GetItem":
+        return 1 if "Item" in response else 0
+    if operation in ("BatchGetItem", "TransactGetItems"):
+        found = response.get("Responses", {})
+        return (
+            sum(len(items) for items in found.values()) if isinstance(found, dict) else len(found)
+        )
+    return 0
+
+
+@dataclass
+class Meter:
+    calls: list[str] = field(default_factory=list)
+    items: int = 0
+
+    def __call__(self, operation: str, params: dict, response: dict) -> None:
+        if response:
+            self.calls.append(operation)
+            self.items += items_read(operation, response)
+
+
+@contextmanager
+def metered():
+    """Count the DynamoDB calls made inside the block (all threads)."""
+    meter = Meter()
+    listen(meter)
+    try:
+        yield meter
+    finally:
+        stop_listening(meter)

@@ -1,0 +1,440 @@
+"""PynamoDB models of Cadenza's two tables, and every access pattern they serve.
+
+Two tables. ``calendar`` holds everything that belongs to a team: every partition key starts
+with ``TEAM#<team>``, which isolates tenants and allows IAM ``dynamodb:LeadingKeys`` later.
+``system`` holds what is not team-scoped: people, sign-in tokens, sessions, rate counters.
+
+Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in the index)::
+
+    calendar
+    team            TEAM#<t>   TEAM
+    membership      TEAM#<t>   MEMBER#<p>
+    invite          TEAM#<t>   INVITE#<token hash>                         TTL
+    post (summary)  TEAM#<t>   POST#<post>   LSI by_due    due_key   <due UTC>#<post>  (dated)
+                                             LSI ideas     idea_key  <created>#<post>  (undated)
+                                             LSI trash     trash_key <deleted>#<post>  (trashed)
+                                             GSI by_owner  OWNER#<p> / <due UTC>#<t>#<post>
+    post body       TEAM#<t>   BODY#<post>      long copy and notes, read only by the post panel
+    activity        TEAM#<t>   LOG#<post>#<time>#<id>   comments and history of a post
+    schedule        TEAM#<t>   SCHEDULE#<schedule>
+    reminder        TEAM#<t>   REMIND#<post>#<kind>
+                                   GSI due  DUE#<UTC day> / <due>#<t>#<post>#<kind> (while pending)
+    system
+    person          PERSON#<p> PERSON          with ``teams``: {team: {name, role}}
+    email owner     EMAIL#<address, lower-case>  EMAIL   conditional put keeps addresses unique
+    sign-in token   TOKEN#<sha256 of token>    TOKEN   TTL
+    session         SESSION#<sha256 of id>     SESSION TTL
+    rate counter    RATE#<scope>#<key>         <window start>   TTL
+
+Access patterns, each one request:
+
+==================================  =====================================================
+pattern                             key / index
+==================================  =====================================================
+posts of team T due in [a, b)       Query LSI ``by_due``: pk = TEAM#T, due_key BETWEEN a, b
+(month, week, agenda views)         (strongly consistent; a and b are the period's bounds in
+                                    the viewer's zone, converted to UTC)
+posts of person P due in [a, b),    Query GSI ``by_owner``: owner_pk = OWNER#P,
+across teams ("My calendar")        owner_sk BETWEEN a, b (eventually consistent, see below)
+ideas (undated posts) of team T     Query LSI ``ideas``: pk = TEAM#T (oldest first)
+trash of team T                     Query LSI ``trash``: pk = TEAM#T
+one post, its body                  GetItem TEAM#T / POST#x and BODY#x
+activity of a post                  Query pk = TEAM#T, sk begins_with LOG#x#
+schedules of team T                 Query pk = TEAM#T, sk begins_with SCHEDULE#
+members of team T                   Query pk = TEAM#T, sk begins_with MEMBER#
+pending invites of team T           Query pk = TEAM#T, sk begins_with INVITE#
+teams of person P (with role)       GetItem PERSON#P (its ``teams`` map; written in the same
+                                    transaction as every membership change)
+person by email                     GetItem EMAIL#address, then GetItem PERSON#p
+signed-in person                    BatchGetItem SESSION#h + PERSON#p (strongly consistent)
+sign-in token by its hash           GetItem TOKEN#h; redeemed by one conditional UpdateItem
+reminders due at or before t        Query GSI ``due``: due_bucket = DUE#<day>, due_sk <= t,
+(all teams)                         for t's UTC day and the catch-up days before it
+==================================  =====================================================
+
+No code path scans. Read-your-writes: every team view reads the base table or one of its LSIs
+with ``ConsistentRead``, and LSIs are written in the same operation as the item, so a saved or
+moved post is in the very next view. Only "My calendar" reads a GSI; the view that follows a
+save is the team calendar, and "My calendar" merges the post the person has just written.
+Indexes cost writes only for items that carry their keys.
+"""
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
+from pynamodb.models import Model
+
+from app.store import keys
+
+
+class CalendarMeta:
+    table_name = "cadenza-calendar"
+    region = "eu-west-1"
+    host = None
+    aws_access_key_id = None
+    aws_secret_access_key = None
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class SystemMeta(CalendarMeta):
+    table_name = "cadenza-system"
+
+
+class _Index:
+    """Settings shared by every index of Cadenza's tables."""
+
+    class Meta:
+        projection = AllProjection()
+
+
+class ByDue(LocalSecondaryIndex):
+    class Meta(_Index.Meta):
+        index_name = "by_due"
+
+    pk = UnicodeAttribute(hash_key=True)
+    due_key = UnicodeAttribute(range_key=True)
+
+
+class Ideas(LocalSecondaryIndex):
+    class Meta(_Index.Meta):
+        index_name = "ideas"
+
+    pk = UnicodeAttribute(hash_key=True)
+    idea_key = UnicodeAttribute(range_key=True)
+
+
+class Trash(LocalSecondaryIndex):
+    class Meta(_Index.Meta):
+        index_name = "trash"
+
+    pk = UnicodeAttribute(hash_key=True)
+    trash_key = UnicodeAttribute(range_key=True)
+
+
+class ByOwner(GlobalSecondaryIndex):
+    class Meta(_Index.Meta):
+        index_name = "by_owner"
+
+    owner_pk = UnicodeAttribute(hash_key=True)
+    owner_sk = UnicodeAttribute(range_key=True)
+
+
+class DueReminders(GlobalSecondaryIndex):
+    class Meta(_Index.Meta):
+        index_name = "due"
+
+    due_bucket = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+class Team(Model):
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="TEAM")
+    team_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    zone = UnicodeAttribute()
+    language = UnicodeAttribute()
+    channels = ListAttribute(of=UnicodeAttribute)
+    # Kept in the same transaction as memberships: "never remove the last admin" is a
+    # condition on this number, which holds even when two admins act at once.
+    admin_count = NumberAttribute(default=0)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, team_id: str) -> tuple[str, str]:
+        return keys.team(team_id), "TEAM"
+
+
+class Membership(Model):
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    person_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    # Copied from the person (updated with it) so a members list or an owner picker is one Query.
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    joined_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, team_id: str, person_id: str) -> tuple[str, str]:
+        return keys.team(team_id), f"MEMBER#{person_id}"
+
+
+class Invite(Model):
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    email = UnicodeAttribute()
+    role = UnicodeAttribute()
+    invited_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+    @classmethod
+    def key(cls, team_id: str, token_hash: str) -> tuple[str, str]:
+        return keys.team(team_id), f"INVITE#{token_hash}"
+
+
+class Post(Model):
+    """The small summary of a post that calendar views read; long text lives in PostBody."""
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    post_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    channels = ListAttribute(of=UnicodeAttribute, default=list)
+    owner_id = UnicodeAttribute(null=True)
+    due = UTCDateTimeAttribute(null=True)
+    zone = UnicodeAttribute()
+    status = UnicodeAttribute(default="idea")
+    tags = UnicodeSetAttribute(null=True)
+    reviewer_id = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    deleted_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+    due_key = UnicodeAttribute(null=True)
+    idea_key = UnicodeAttribute(null=True)
+    trash_key = UnicodeAttribute(null=True)
+    owner_pk = UnicodeAttribute(null=True)
+    owner_sk = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    by_due = ByDue()
+    ideas = Ideas()
+    trash = Trash()
+    by_owner = ByOwner()
+
+    @classmethod
+    def key(cls, team_id: str, post_id: str) -> tuple[str, str]:
+        return keys.team(team_id), f"POST#{post_id}"
+
+    def place(self) -> None:
+        """Set the index keys from the post's state: dated, idea or trashed."""
+        self.due_key = self.idea_key = self.trash_key = None
+        self.owner_pk = self.owner_sk = None
+        if self.deleted_at is not None:
+            self.trash_key = f"{keys.instant(self.deleted_at)}#{self.post_id}"
+        elif self.due is None:
+            self.idea_key = f"{keys.instant(self.created_at)}#{self.post_id}"
+        else:
+            self.due_key = f"{keys.instant(self.due)}#{self.post_id}"
+            if self.owner_id:
+                self.owner_pk = f"OWNER#{self.owner_id}"
+                self.owner_sk = f"{keys.instant(self.due)}#{self.team_id}#{self.post_id}"
+
+
+class PostBody(Model):
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    copy = UnicodeAttribute(default="")
+    notes = UnicodeAttribute(default="")
+    published_url = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    @classmethod
+    def key(cls, team_id: str, post_id: str) -> tuple[str, str]:
+        return keys.team(team_id), f"BODY#{post_id}"
+
+
+class Activity(Model):
+    """A comment or a recorded change on a post."""
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    post_id = UnicodeAttribute()
+    person_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    text = UnicodeAttribute(default="")
+    at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+    @classmethod
+    def prefix(cls, post_id: str) -> str:
+        return f"LOG#{post_id}#"
+
+
+class Schedule(Model):
+    """A recurring cadence that plans posts (expanded in a later issue)."""
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    schedule_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    rule = UnicodeAttribute()  # an RFC 5545 RRULE, expanded in local wall-clock time
+    zone = UnicodeAttribute()
+    starts_at = UTCDateTimeAttribute()
+    owner_id = UnicodeAttribute(null=True)
+    channels = ListAttribute(of=UnicodeAttribute, default=list)
+    version = VersionAttribute()
+
+    @classmethod
+    def key(cls, team_id: str, schedule_id: str) -> tuple[str, str]:
+        return keys.team(team_id), f"SCHEDULE#{schedule_id}"
+
+
+class Reminder(Model):
+    """One pending nudge for one post and person; in the ``due`` index only while pending."""
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    post_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    person_id = UnicodeAttribute()
+    due = UTCDateTimeAttribute()
+    state = UnicodeAttribute(default="pending")
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    sent_at = UTCDateTimeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    due_bucket = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+
+    due_index = DueReminders()
+
+    @classmethod
+    def key(cls, team_id: str, post_id: str, kind: str) -> tuple[str, str]:
+        return keys.team(team_id), f"REMIND#{post_id}#{kind}"
+
+    def index_as_pending(self) -> None:
+        self.due_bucket = keys.due_bucket(self.due)
+        self.due_sk = f"{keys.instant(self.due)}#{self.team_id}#{self.post_id}#{self.kind}"
+
+
+class Person(Model):
+    class Meta(SystemMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="PERSON")
+    person_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    language = UnicodeAttribute(default="en")
+    zone = UnicodeAttribute(default="UTC")
+    week_start = NumberAttribute(default=0)  # 0 = Monday, as Python's weekday()
+    # {team_id: {"name": ..., "role": ...}}: the team switcher and every role check read it
+    # from the one item a request loads anyway.
+    teams = MapAttribute(default=dict)
+    created_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, person_id: str) -> tuple[str, str]:
+        return keys.person(person_id), "PERSON"
+
+    def team_entries(self) -> dict[str, dict]:
+        """``{team_id: {"name", "role"}}`` (a new person holds a dict, a loaded one a map)."""
+        teams = self.teams
+        return teams.as_dict() if isinstance(teams, MapAttribute) else dict(teams or {})
+
+    def role_in(self, team_id: str) -> str | None:
+        entry = self.team_entries().get(team_id)
+        return entry["role"] if entry else None
+
+    def team_list(self) -> list[dict]:
+        """The person's teams as ``{"team_id", "name", "role"}``, by name."""
+        return sorted(
+            ({"team_id": team_id, **entry} for team_id, entry in self.team_entries().items()),
+            key=lambda entry: entry["name"].casefold(),
+        )
+
+
+class EmailOwner(Model):
+    class Meta(SystemMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="EMAIL")
+    person_id = UnicodeAttribute()
+
+    @classmethod
+    def key(cls, address: str) -> tuple[str, str]:
+        return keys.email(address), "EMAIL"
+
+
+class SignInToken(Model):
+    class Meta(SystemMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="TOKEN")
+    email = UnicodeAttribute()
+    purpose = UnicodeAttribute()  # "sign_in" or "invite"
+    team_id = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+    used_at = UTCDateTimeAttribute(null=True)
+
+    @classmethod
+    def key(cls, token_hash: str) -> tuple[str, str]:
+        return f"TOKEN#{token_hash}", "TOKEN"
+
+
+class Session(Model):
+    class Meta(SystemMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="SESSION")
+    person_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+    @classmethod
+    def key(cls, session_hash: str) -> tuple[str, str]:
+        return f"SESSION#{session_hash}", "SESSION"
+
+
+class RateCounter(Model):
+    class Meta(SystemMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+CALENDAR_MODELS = (Team, Membership, Invite, Post, PostBody, Activity, Schedule, Reminder)
+SYSTEM_MODELS = (Person, EmailOwner, SignInToken, Session, RateCounter)

@@ -1,0 +1,227 @@
+"""People, sign-in tokens, sessions and rate counters: the ``system`` table."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from app.store import NotFound, connection, keys
+from app.store.models import EmailOwner, Membership, Person, RateCounter, Session, SignInToken
+
+
+def hash_secret(secret: str) -> str:
+    """Tokens and session ids are stored only as their SHA-256."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)  # 256 random bits
+
+
+def conditional_failure(error: Exception) -> bool:
+    """Whether a PynamoDB write error is a lost condition (rather than an outage)."""
+    cause = getattr(error, "cause_response_code", None)
+    return cause in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+# People ------------------------------------------------------------------------------------
+
+
+def person(person_id: str) -> Person | None:
+    try:
+        return Person.get(*Person.key(person_id), consistent_read=True)
+    except Person.DoesNotExist:
+        return None
+
+
+def person_by_email(address: str) -> Person | None:
+    try:
+        owner = EmailOwner.get(*EmailOwner.key(address), consistent_read=True)
+    except EmailOwner.DoesNotExist:
+        return None
+    return person(owner.person_id)
+
+
+def find_or_create_person(address: str, now: datetime, language: str, zone: str) -> Person:
+    """Return the person with this address, creating them if the address is new.
+
+    The address item is put only if absent, in the same transaction as the person, so two
+    concurrent first sign-ins make one person.
+    """
+    existing = person_by_email(address)
+    if existing:
+        return existing
+    person_id = keys.new_id()
+    created = Person(
+        *Person.key(person_id),
+        person_id=person_id,
+        email=address.lower(),
+        language=language,
+        zone=zone,
+        created_at=now,
+    )
+    owner = EmailOwner(*EmailOwner.key(address), person_id=created.person_id)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(owner, condition=EmailOwner.pk.does_not_exist())
+            transaction.save(created, condition=Person.pk.does_not_exist())
+    except TransactWriteError as error:
+        if not conditional_failure(error):
+            raise
+        existing = person_by_email(address)
+        if existing is None:
+            raise
+        return existing
+    return created
+
+
+def update_profile(
+    someone: Person, *, name: str, language: str, zone: str, week_start: int
+) -> None:
+    """Change a person's profile, and their name on every membership, in one transaction."""
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.update(
+            someone,
+            actions=[
+                Person.name.set(name),
+                Person.language.set(language),
+                Person.zone.set(zone),
+                Person.week_start.set(week_start),
+            ],
+            condition=Person.pk.exists(),
+        )
+        if name != someone.name:
+            for team_id in someone.team_entries():
+                transaction.update(
+                    Membership(*Membership.key(team_id, someone.person_id)),
+                    actions=[Membership.name.set(name)],
+                    condition=Membership.pk.exists(),
+                )
+    someone.name, someone.language, someone.zone = name, language, zone
+    someone.week_start = week_start
+
+
+# Sign-in tokens ----------------------------------------------------------------------------
+
+
+def issue_token(
+    address: str,
+    purpose: str,
+    now: datetime,
+    valid_for: timedelta,
+    *,
+    team_id: str | None = None,
+    role: str | None = None,
+) -> tuple[str, SignInToken]:
+    """Store a new single-use token (only its hash) and return the raw token with its item."""
+    raw = new_secret()
+    token = SignInToken(
+        *SignInToken.key(hash_secret(raw)),
+        email=address.lower(),
+        purpose=purpose,
+        team_id=team_id,
+        role=role,
+        created_at=now,
+        expires_at=now + valid_for,
+    )
+    token.save(condition=SignInToken.pk.does_not_exist())
+    return raw, token
+
+
+def token(raw: str, now: datetime) -> SignInToken | None:
+    """Return the token if it exists, is unused and has not expired."""
+    if not raw or len(raw) > 200:
+        return None
+    try:
+        found = SignInToken.get(*SignInToken.key(hash_secret(raw)), consistent_read=True)
+    except SignInToken.DoesNotExist:
+        return None
+    if found.used_at is not None or found.expires_at <= now:
+        return None
+    return found
+
+
+def redeem_condition(now: datetime):
+    """The condition that makes a token single use: two concurrent redeems, one winner."""
+    return (
+        SignInToken.pk.exists()
+        & SignInToken.used_at.does_not_exist()
+        & (SignInToken.expires_at > now)
+    )
+
+
+def redeem_sign_in(raw: str, now: datetime) -> SignInToken:
+    """Mark a sign-in token used; raise NotFound if it is unknown, used or expired."""
+    found = token(raw, now)
+    if found is None or found.purpose != "sign_in":
+        raise NotFound("token")
+    try:
+        found.update(actions=[SignInToken.used_at.set(now)], condition=redeem_condition(now))
+    except UpdateError as error:
+        if conditional_failure(error):
+            raise NotFound("token") from error
+        raise
+    return found
+
+
+# Sessions ----------------------------------------------------------------------------------
+
+
+def start_session(person_id: str, now: datetime, lifetime: timedelta) -> str:
+    raw = new_secret()
+    Session(
+        *Session.key(hash_secret(raw)),
+        person_id=person_id,
+        created_at=now,
+        expires_at=now + lifetime,
+    ).save()
+    return raw
+
+
+def signed_in(session_id: str, person_id: str, now: datetime) -> Person | None:
+    """Return the person of a live session: one strongly consistent BatchGetItem.
+
+    The person id travels in the signed cookie beside the session id, so both items are
+    fetched in the same request; the session item must name the same person.
+    """
+    wanted = [
+        dict(zip(("pk", "sk"), Session.key(hash_secret(session_id)), strict=True)),
+        dict(zip(("pk", "sk"), Person.key(person_id), strict=True)),
+    ]
+    response = Session._get_connection().batch_get_item(wanted, consistent_read=True)
+    found = {}
+    for raw in response["Responses"].get(Session.Meta.table_name, []):
+        model = Session if raw["pk"]["S"].startswith("SESSION#") else Person
+        found[model] = model.from_raw_data(raw)
+    session, someone = found.get(Session), found.get(Person)
+    if session is None or someone is None or session.person_id != person_id:
+        return None
+    if session.expires_at <= now:
+        return None
+    return someone
+
+
+def end_session(session_id: str) -> None:
+    Session(*Session.key(hash_secret(session_id))).delete()
+
+
+# Rate limits -------------------------------------------------------------------------------
+
+
+def count_hit(scope: str, key: str, now: datetime, window: timedelta) -> int:
+    """Count one hit in the fixed window containing ``now``; return the window's total.
+
+    Counted in DynamoDB because Lambda instances share no memory.
+    """
+    seconds = int(window.total_seconds())
+    start = int(now.timestamp()) // seconds * seconds
+    counter = RateCounter(f"RATE#{scope}#{key.lower()}", str(start))
+    counter.update(
+        actions=[
+            RateCounter.hits.add(1),
+            RateCounter.expires_at.set(datetime.fromtimestamp(start + 2 * seconds, now.tzinfo)),
+        ]
+    )
+    return int(counter.hits)

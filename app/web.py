@@ -1,0 +1,86 @@
+"""Request helpers shared by every blueprint: settings, clock, htmx-aware rendering."""
+
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, redirect, render_template, request
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup, escape
+
+from app.config import Config
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def settings() -> Config:
+    return current_app.extensions["cadenza"]
+
+
+def now() -> datetime:
+    """The current instant from the configured clock (tests move it)."""
+    return settings().clock()
+
+
+def wants_fragment() -> bool:
+    """Whether htmx asked for a swap (not a boosted navigation or a history restore)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context):
+    """Render a page, or only its named block when htmx swaps that block."""
+    if block and wants_fragment():
+        # Messages flashed during a swap reach the page out of band.
+        flashed = render_template("partials/flash.html", out_of_band=True)
+        return render_block(template, block, **context) + flashed, status
+    return render_template(template, **context), status
+
+
+def go(target: str):
+    """Redirect; htmx requests get ``HX-Redirect`` so the whole page changes, not a swap."""
+    if request.headers.get("HX-Request") == "true":
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Accept only a local path as a place to return to (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linkify(text: str) -> Markup:
+    """Escape plain text and make its web addresses clickable."""
+    escaped = str(escape(text))
+    # Safe: the text is escaped first; only the matched addresses are wrapped.
+    return Markup(  # noqa: S704
+        _URL.sub(
+            lambda found: f'<a href="{found.group(0)}" rel="noopener">{found.group(0)}</a>', escaped
+        )
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["linkify"] = linkify
+
+    @app.after_request
+    def headers(response):
+        response.vary.add("HX-Request")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

@@ -1,0 +1,174 @@
+"""Fixtures: one moto mock for the whole run, a fresh store per test, signed-in clients."""
+
+import os
+import re
+import secrets
+from urllib.parse import urlsplit
+
+os.environ.update(
+    AWS_EC2_METADATA_DISABLED="true",
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="eu-west-1",
+    CADENZA_MODE="test",
+)
+
+import pytest  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from itsdangerous import URLSafeTimedSerializer  # noqa: E402
+from moto import mock_aws  # noqa: E402
+from moto.backends import get_backend  # noqa: E402
+
+from app import create_app, mail, store  # noqa: E402
+from app.config import Config  # noqa: E402
+from app.store import meter, people, teams  # noqa: E402
+
+TEST_CONFIG = Config(mode="test", calendar_table="test-calendar", system_table="test-system")
+LINK = re.compile(r"https?://\S+/login/[\w-]+")
+
+
+class ScanIssued(AssertionError):
+    pass
+
+
+def _refuse_scans(operation: str, params: dict, response: dict) -> None:
+    if operation == "Scan":
+        raise ScanIssued(f"a Scan was issued: {params}")
+
+
+@pytest.fixture(scope="session")
+def aws():
+    """moto for the whole session: boto clients are created once (per-test mocks are slow)."""
+    with mock_aws():
+        meter.listen(_refuse_scans)
+        yield
+        meter.stop_listening(_refuse_scans)
+
+
+class CsrfClient(FlaskClient):
+    """A test client that sends the CSRF header a real page would (``csrf=False`` to omit it)."""
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = kwargs.get("method", "GET").upper()
+        if csrf and method not in ("GET", "HEAD", "OPTIONS"):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        secret = self.application.config["SECRET_KEY"]
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+
+@pytest.fixture(scope="session")
+def base_app(aws):
+    app = create_app(TEST_CONFIG.with_mode_defaults())
+    app.test_client_class = CsrfClient
+    return app
+
+
+def reset_aws(app) -> None:
+    for service in ("dynamodb", "ses"):
+        for by_region in get_backend(service).values():
+            for backend in by_region.values():
+                backend.reset()
+    with app.app_context():
+        store.create_tables()
+        mail.verify_sender(app.extensions["cadenza"].sender)
+
+
+@pytest.fixture
+def app(base_app):
+    reset_aws(base_app)
+    base_app.extensions["cadenza"] = TEST_CONFIG.with_mode_defaults()
+    yield base_app
+
+
+@pytest.fixture
+def ctx(app):
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def outbox(app) -> list[dict]:
+    """Sent messages, newest first (as /dev/outbox.json lists them)."""
+    from app.dev import outbox_messages
+
+    with app.app_context():
+        return outbox_messages()
+
+
+def link_in(message: dict) -> str:
+    """The path of the sign-in or invitation link in an email's text part."""
+    found = LINK.search(message["text"])
+    assert found, message["text"]
+    return urlsplit(found.group(0)).path
+
+
+def sign_in(client, app, address: str) -> None:
+    """Sign in through the real flow: ask for a link, open it, confirm."""
+    response = client.post("/login", data={"email": address})
+    assert response.status_code == 200, response.text
+    path = link_in(outbox(app)[0])
+    assert client.get(path).status_code == 200
+    response = client.post(path)
+    assert response.status_code == 302, response.text
+
+
+class People:
+    """Create people and teams directly in the store, and sign them in cheaply."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def person(self, address: str, name: str = "", language: str = "en", zone: str = "Europe/Rome"):
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        with self.app.app_context():
+            someone = people.find_or_create_person(address, now, language, zone)
+            if name:
+                people.update_profile(
+                    someone, name=name, language=language, zone=zone, week_start=0
+                )
+        return someone
+
+    def team(self, admin, name: str = "Cantina Aurora", zone: str = "Europe/Rome"):
+        from datetime import UTC, datetime
+
+        with self.app.app_context():
+            return teams.create_team(
+                admin, name=name, zone=zone, language="it", now=datetime.now(UTC)
+            )
+
+    def join(self, team, someone, role: str):
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        with self.app.app_context():
+            raw = teams.invite(team, address=someone.email, role=role, invited_by="Test", now=now)
+            teams.accept_invite(people.token(raw, now), someone, now)
+
+    def client_for(self, someone):
+        """A test client with a real server-side session for ``someone``."""
+        from datetime import UTC, datetime, timedelta
+
+        client = self.app.test_client()
+        with self.app.app_context():
+            raw = people.start_session(someone.person_id, datetime.now(UTC), timedelta(days=1))
+        with client.session_transaction() as session:
+            session["sid"], session["pid"] = raw, someone.person_id
+        return client
+
+
+@pytest.fixture
+def folks(app):
+    return People(app)
