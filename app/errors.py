@@ -3,7 +3,7 @@
 import logging
 
 from botocore.exceptions import BotoCoreError
-from flask import Flask
+from flask import Flask, Response, make_response
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from pynamodb.exceptions import PynamoDBException
@@ -37,9 +37,10 @@ MESSAGES = {
 }
 
 
-def error_page(code: int, message=None, title=None):
+def error_page(code: int, message=None, title=None) -> Response:
+    """The error page (or, for htmx, its alert fragment) as a response."""
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
-    return render(
+    body, status = render(
         "errors/error.html",
         "error",
         status=code,
@@ -47,6 +48,7 @@ def error_page(code: int, message=None, title=None):
         title=title or default_title,
         message=message or default_message,
     )
+    return make_response(body, status)
 
 
 def init_app(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, Form, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
 from app.i18n import LANGUAGES, valid_zone, zone_names
@@ -22,6 +23,10 @@ def _no_control_characters(form, field):
 def _known_zone(form, field):
     if not valid_zone(field.data or ""):
         raise ValidationError(_l("Choose a time zone from the list."))
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def role_labels():
@@ -50,10 +55,10 @@ class ProfileForm(Form):
         [InputRequired(_l("Tell your team who you are.")), Length(max=80), _no_control_characters],
         filters=[_strip],
     )
-    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+    language = SelectField(_l("Language"), choices=_choices(LANGUAGES.items()))
     zone = _zone_field(_l("Your time zone"))
     week_start = SelectField(
-        _l("Weeks start on"), choices=[(0, _l("Monday")), (6, _l("Sunday"))], coerce=int
+        _l("Weeks start on"), choices=_choices([(0, _l("Monday")), (6, _l("Sunday"))]), coerce=int
     )
 
 
@@ -64,7 +69,7 @@ class TeamForm(Form):
         filters=[_strip],
     )
     team_zone = _zone_field(_l("Team time zone"))
-    team_language = SelectField(_l("Team language"), choices=list(LANGUAGES.items()))
+    team_language = SelectField(_l("Team language"), choices=_choices(LANGUAGES.items()))
 
 
 class WelcomeForm(ProfileForm, TeamForm):
@@ -72,8 +77,10 @@ class WelcomeForm(ProfileForm, TeamForm):
 
 
 class InviteForm(EmailForm):
-    role = SelectField(_l("Role"), choices=lambda: list(role_labels().items()), default="editor")
+    role = SelectField(
+        _l("Role"), choices=lambda: _choices(role_labels().items()), default="editor"
+    )
 
 
 class RoleForm(Form):
-    role = SelectField(_l("Role"), choices=lambda: list(role_labels().items()))
+    role = SelectField(_l("Role"), choices=lambda: _choices(role_labels().items()))

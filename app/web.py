@@ -73,8 +73,19 @@ def linkify(text: str) -> Markup:
     )
 
 
+class TemplateMacros:
+    """A template's macros as a Jinja global, so blocks rendered alone can use them too."""
+
+    def __init__(self, template: str):
+        self.template = template
+
+    def __getattr__(self, name: str):
+        return getattr(current_app.jinja_env.get_template(self.template).module, name)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["forms"] = TemplateMacros("partials/forms.html")
     app.jinja_env.filters["linkify"] = linkify
 
     @app.after_request

@@ -3,6 +3,7 @@
 import os
 import re
 import secrets
+import threading
 from urllib.parse import urlsplit
 
 os.environ.update(
@@ -18,6 +19,7 @@ from flask.testing import FlaskClient  # noqa: E402
 from itsdangerous import URLSafeTimedSerializer  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.backends import get_backend  # noqa: E402
+from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
 from app import create_app, mail, store  # noqa: E402
 from app.config import Config  # noqa: E402
@@ -36,13 +38,33 @@ def _refuse_scans(operation: str, params: dict, response: dict) -> None:
         raise ScanIssued(f"a Scan was issued: {params}")
 
 
+def _one_request_at_a_time():
+    """Make moto's in-process mock apply one request at a time.
+
+    DynamoDB applies each conditional write atomically; moto's in-process backend does not
+    lock, so concurrent threads could both pass a condition. Serializing requests restores
+    DynamoDB's guarantee, so the concurrency tests test Cadenza's conditions, not moto's races.
+    """
+    lock = threading.Lock()
+    original = BotocoreStubber.__call__
+
+    def serialized(self, *args, **kwargs):
+        with lock:
+            return original(self, *args, **kwargs)
+
+    BotocoreStubber.__call__ = serialized
+    return original
+
+
 @pytest.fixture(scope="session")
 def aws():
     """moto for the whole session: boto clients are created once (per-test mocks are slow)."""
+    original = _one_request_at_a_time()
     with mock_aws():
         meter.listen(_refuse_scans)
         yield
         meter.stop_listening(_refuse_scans)
+    BotocoreStubber.__call__ = original
 
 
 class CsrfClient(FlaskClient):

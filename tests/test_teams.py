@@ -1,0 +1,287 @@
+"""Teams: invitations, roles enforced on the server, members, switching teams."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from app.store import people, teams
+from tests.conftest import link_in, outbox
+
+
+@pytest.fixture
+def cantina(folks):
+    anna = folks.person("anna@example.com", "Anna")
+    return anna, folks.team(anna, "Cantina Aurora")
+
+
+def _invite(client, team, address="bruno@example.com", role="editor", **kwargs):
+    return client.post(
+        f"/t/{team.team_id}/members/invite", data={"email": address, "role": role}, **kwargs
+    )
+
+
+def test_an_admin_invites_someone_who_joins_with_the_role_given(app, folks, cantina):
+    anna, team = cantina
+    admin = folks.client_for(anna)
+    response = _invite(admin, team, "Bruno@Example.com", "viewer")
+    assert response.status_code == 302
+    page = admin.get(f"/t/{team.team_id}/members").text
+    assert "bruno@example.com" in page and "Waiting for an answer" in page
+
+    mail = outbox(app)[0]
+    assert mail["to"] == "bruno@example.com"
+    assert "Anna" in mail["subject"] and "Cantina Aurora" in mail["subject"]
+    guest = app.test_client()
+    confirm = guest.get(link_in(mail))
+    assert confirm.status_code == 200 and "Join Cantina Aurora" in confirm.text
+    assert guest.post(link_in(mail)).headers["Location"].endswith("/welcome")
+    guest.post(
+        "/welcome",
+        data={"name": "Bruno", "language": "it", "zone": "Europe/Rome", "week_start": "0"},
+    )
+    assert guest.get("/").headers["Location"].endswith(f"/t/{team.team_id}/")
+    home = guest.get(f"/t/{team.team_id}/")
+    assert home.status_code == 200 and "Cantina Aurora" in home.text
+    assert people.person_by_email("bruno@example.com").role_in(team.team_id) == "viewer"
+    assert "Waiting for an answer" not in admin.get(f"/t/{team.team_id}/members").text
+
+
+def test_an_invitation_works_once(app, folks, cantina):
+    anna, team = cantina
+    _invite(folks.client_for(anna), team)
+    path = link_in(outbox(app)[0])
+    assert app.test_client().post(path).status_code == 302
+    assert app.test_client().post(path).status_code == 410
+    assert len(teams.members(team.team_id)) == 2
+
+
+def test_an_invitation_expires_after_seven_days(app, folks, cantina):
+    anna, team = cantina
+    with time_machine.travel("2026-11-26 09:00:00Z", tick=False) as traveller:
+        _invite(folks.client_for(anna), team)
+        path = link_in(outbox(app)[0])
+        traveller.shift(timedelta(days=7))
+        assert app.test_client().post(path).status_code == 410
+        assert teams.pending_invites(team.team_id, anna.created_at + timedelta(days=8)) == []
+    assert len(teams.members(team.team_id)) == 1
+
+
+def test_a_withdrawn_invitation_cannot_be_used(app, folks, cantina):
+    anna, team = cantina
+    admin = folks.client_for(anna)
+    _invite(admin, team)
+    path = link_in(outbox(app)[0])
+    (invite,) = teams.pending_invites(team.team_id, anna.created_at)
+    response = admin.post(
+        f"/t/{team.team_id}/invites/{invite.token_hash}/revoke", headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and 'id="invitations"' in response.text
+    invitations, flashed = response.text.split('<div id="flash"')
+    assert "bruno@example.com" not in invitations and "Invitation withdrawn." in flashed
+    assert app.test_client().post(path).status_code == 410
+    assert len(teams.members(team.team_id)) == 1
+
+
+def test_an_invitation_raced_from_two_tabs_makes_one_membership(app, folks, cantina):
+    anna, team = cantina
+    _invite(folks.client_for(anna), team)
+    path = link_in(outbox(app)[0])
+    clients = [app.test_client() for _ in range(4)]
+    tokens = [c.csrf_token() for c in clients]
+    statuses, barrier = [], threading.Barrier(len(clients))
+
+    def accept(c, token):
+        barrier.wait()
+        statuses.append(c.post(path, headers={"X-CSRFToken": token}, csrf=False).status_code)
+
+    threads = [
+        threading.Thread(target=accept, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302, 410, 410, 410]
+    assert [m.email for m in teams.members(team.team_id)] == [
+        "anna@example.com",
+        "bruno@example.com",
+    ]
+
+
+def test_inviting_a_member_again_is_refused_with_a_message(app, folks, cantina):
+    anna, team = cantina
+    response = _invite(
+        folks.client_for(anna), team, "anna@example.com", headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 422 and "already in this team" in response.text
+    assert outbox(app) == []
+
+
+def test_an_invalid_invitation_gets_field_messages(app, folks, cantina):
+    anna, team = cantina
+    admin = folks.client_for(anna)
+    assert _invite(admin, team, "not-an-address").status_code == 422
+    assert _invite(admin, team, "c@example.com", role="owner").status_code == 422
+    assert outbox(app) == []
+
+
+@pytest.mark.parametrize("role", ["editor", "viewer"])
+def test_only_admins_manage_members(app, folks, cantina, role):
+    anna, team = cantina
+    bruno = folks.person("bruno@example.com", "Bruno")
+    folks.join(team, bruno, role)
+    client = folks.client_for(bruno)
+    base = f"/t/{team.team_id}"
+    assert client.get(f"{base}/members").status_code == 200
+    assert _invite(client, team, "c@example.com").status_code == 403
+    assert (
+        client.post(f"{base}/members/{anna.person_id}/role", data={"role": "viewer"}).status_code
+        == 403
+    )
+    assert client.post(f"{base}/members/{anna.person_id}/remove").status_code == 403
+    assert client.get(f"{base}/settings").status_code == 403
+    assert client.post(f"{base}/settings", data={"team_name": "Mine"}).status_code == 403
+    assert people.person(anna.person_id).role_in(team.team_id) == "admin"
+    assert teams.team(team.team_id).name == "Cantina Aurora"
+    assert outbox(app) == []
+
+
+def test_a_team_is_invisible_to_people_outside_it(app, folks, cantina):
+    _anna, team = cantina
+    stranger = folks.client_for(folks.person("eve@example.com", "Eve"))
+    for path in ("/", "/members", "/settings"):
+        assert stranger.get(f"/t/{team.team_id}{path}").status_code == 404
+    assert (
+        stranger.post(
+            f"/t/{team.team_id}/members/invite", data={"email": "x@example.com", "role": "admin"}
+        ).status_code
+        == 404
+    )
+    assert stranger.get("/t/does-not-exist/").status_code == 404
+    assert len(teams.members(team.team_id)) == 1
+
+
+def test_an_admin_changes_a_role_and_it_takes_effect_at_once(app, folks, cantina):
+    anna, team = cantina
+    bruno = folks.person("bruno@example.com", "Bruno")
+    folks.join(team, bruno, "viewer")
+    bruno_client = folks.client_for(bruno)
+    assert _invite(bruno_client, team, "c@example.com").status_code == 403
+    response = folks.client_for(anna).post(
+        f"/t/{team.team_id}/members/{bruno.person_id}/role",
+        data={"role": "admin"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200 and 'id="member-list"' in response.text
+    assert _invite(bruno_client, team, "c@example.com").status_code == 302
+    assert teams.team(team.team_id).admin_count == 2
+
+
+def test_the_last_admin_can_neither_leave_nor_be_demoted(app, folks, cantina):
+    anna, team = cantina
+    admin = folks.client_for(anna)
+    demoted = admin.post(
+        f"/t/{team.team_id}/members/{anna.person_id}/role", data={"role": "editor"}
+    )
+    assert demoted.status_code == 409 and "at least one admin" in demoted.text
+    assert admin.post(f"/t/{team.team_id}/leave").status_code == 409
+    assert people.person(anna.person_id).role_in(team.team_id) == "admin"
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, folks, cantina):
+    anna, team = cantina
+    bruno = folks.person("bruno@example.com", "Bruno")
+    folks.join(team, bruno, "admin")
+    barrier, errors = threading.Barrier(2), []
+
+    def demote(person_id):
+        barrier.wait()
+        try:
+            teams.change_role(team.team_id, person_id, "editor")
+        except teams.Conflict as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=demote, args=(p.person_id,)) for p in (anna, bruno)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    roles = [m.role for m in teams.members(team.team_id)]
+    assert roles.count("admin") == 1 and len(errors) == 1
+    assert teams.team(team.team_id).admin_count == 1
+
+
+def test_a_removed_member_loses_access_immediately(app, folks, cantina):
+    anna, team = cantina
+    bruno = folks.person("bruno@example.com", "Bruno")
+    folks.join(team, bruno, "editor")
+    bruno_client = folks.client_for(bruno)
+    assert bruno_client.get(f"/t/{team.team_id}/").status_code == 200
+    response = folks.client_for(anna).post(f"/t/{team.team_id}/members/{bruno.person_id}/remove")
+    assert response.status_code == 302
+    assert bruno_client.get(f"/t/{team.team_id}/").status_code == 404
+    assert [m.name for m in teams.members(team.team_id)] == ["Anna"]
+
+
+def test_a_member_leaves_a_team(app, folks, cantina):
+    _anna, team = cantina
+    bruno = folks.person("bruno@example.com", "Bruno")
+    folks.join(team, bruno, "viewer")
+    client = folks.client_for(bruno)
+    response = client.post(f"/t/{team.team_id}/leave", headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/"
+    assert people.person(bruno.person_id).team_list() == []
+
+
+def test_a_person_in_several_teams_switches_between_them(app, folks, cantina):
+    anna, team = cantina
+    other = folks.team(anna, "Enoteca Lumen")
+    client = folks.client_for(anna)
+    page = client.get(f"/t/{team.team_id}/").text
+    switcher = page.split('id="team-switcher"')[1].split("</details>")[0]
+    assert "Cantina Aurora" in switcher and "Enoteca Lumen" in switcher
+    assert client.get(f"/t/{other.team_id}/").status_code == 200
+    assert client.get("/").headers["Location"].endswith(f"/t/{other.team_id}/")
+
+
+def test_renaming_a_team_renames_it_in_every_members_switcher(app, folks, cantina):
+    anna, team = cantina
+    bruno = folks.person("bruno@example.com", "Bruno")
+    folks.join(team, bruno, "viewer")
+    response = folks.client_for(anna).post(
+        f"/t/{team.team_id}/settings",
+        data={
+            "team_name": "Cantina Aurora & Friends",
+            "team_zone": "Europe/Rome",
+            "team_language": "en",
+        },
+    )
+    assert response.status_code == 302
+    assert people.person(bruno.person_id).team_list()[0]["name"] == "Cantina Aurora & Friends"
+    assert teams.team(team.team_id).language == "en"
+
+
+def test_team_settings_validate_every_field(app, folks, cantina):
+    anna, team = cantina
+    response = folks.client_for(anna).post(
+        f"/t/{team.team_id}/settings",
+        data={"team_name": "x" * 81, "team_zone": "Mars/Base", "team_language": "fr"},
+    )
+    assert response.status_code == 422
+    assert "Choose a time zone from the list." in response.text
+    assert teams.team(team.team_id).name == "Cantina Aurora"
+
+
+def test_creating_another_team_makes_the_creator_its_admin(app, folks, cantina):
+    anna, _team = cantina
+    client = folks.client_for(anna)
+    response = client.post(
+        "/teams/new", data={"team_name": "Enoteca", "team_zone": "UTC", "team_language": "en"}
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/members")
+    assert {t["name"]: t["role"] for t in people.person(anna.person_id).team_list()} == {
+        "Cantina Aurora": "admin",
+        "Enoteca": "admin",
+    }
