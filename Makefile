@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 %.mo: %.po $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy=false -i $< -o $@ 2>/dev/null || $(BIN)/pybabel compile -i $< -o $@
+	$(BIN)/pybabel compile -i $< -o $@
 
 translations: $(TRANSLATIONS)
 

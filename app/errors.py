@@ -25,6 +25,7 @@ MESSAGES = {
     ),
     410: (_l("Link expired"), _l("This link has expired or was already used.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
+    422: (_l("Please check the form"), _l("Some of what you entered could not be used.")),
     429: (_l("Too many requests"), _l("Please wait a few minutes and try again.")),
     500: (
         _l("Something went wrong"),

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app import mail
 from app.auth import end_session, login_required, start_session
@@ -51,10 +52,12 @@ def _limit_sign_in_requests(address: str) -> None:
         abort(
             error_page(
                 429,
-                _(
-                    "Too many sign-in links were asked for. Please wait %(minutes)d "
-                    "minutes and try again.",
-                    minutes=minutes,
+                ngettext(
+                    "Too many sign-in links were asked for. Please wait %(num)d minute and "
+                    "try again.",
+                    "Too many sign-in links were asked for. Please wait %(num)d minutes and "
+                    "try again.",
+                    minutes,
                 ),
             )
         )
@@ -79,7 +82,12 @@ def login():
                 return error_page(
                     503, _("We could not send the email just now. Please try again in a minute.")
                 )
-        return render("auth/check_email.html", "check_email", address=address)
+        return render(
+            "auth/check_email.html",
+            "check_email",
+            address=address,
+            minutes=int(SIGN_IN_VALID_FOR.total_seconds() // 60),
+        )
     status = 422 if request.method == "POST" else 200
     return render("auth/login.html", "login_form", status, form=form)
 

@@ -9,7 +9,7 @@ import shutil
 import sys
 import time
 
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server
 
 from app.config import Config, ConfigError
 
@@ -65,6 +65,16 @@ def main(argv: list[str] | None = None) -> int:
         seeded = demo.seed(config.clock())
         link = demo.sign_in_link(config.clock())
 
+    try:
+        server = make_server("127.0.0.1", port, app, threaded=True)
+    except OSError as error:
+        emulator.stop()
+        print(
+            f"Cannot listen on 127.0.0.1:{port}: {error}. Use PORT=… to pick another.",
+            file=sys.stderr,
+        )
+        return 1
+    # Printed once the port is bound: the link works the moment it appears.
     print(
         f"\nCadenza is running at {config.base_url}/  (ready in {time.monotonic() - started:.1f} s)"
         f"\n  AWS emulator (DynamoDB + SES): {emulator.url}  "
@@ -76,14 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     try:
-        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
-    except OSError as error:
-        print(
-            f"Cannot listen on 127.0.0.1:{port}: {error}. Use PORT=… to pick another.",
-            file=sys.stderr,
-        )
-        return 1
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
+        server.server_close()
         emulator.stop()
     return 0
 
