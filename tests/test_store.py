@@ -122,7 +122,7 @@ def test_members_of_a_team_and_teams_of_a_person(app, folks):
             ("Anna", "admin"),
             ("Bruno", "viewer"),
         ]
-    assert counted.calls == ["Query"]
+    assert counted.calls == ["GetItem"]
     with meter.metered() as counted:
         anna_again = people.person(anna.person_id)
     assert counted.calls == ["GetItem"]

@@ -35,12 +35,14 @@ def end_session() -> None:
 
 
 def _load_person() -> None:
-    g.person = None
+    """Load who is signed in, and the team of the URL if any, in one store request."""
+    g.person = g.team = None
     if request.endpoint == "static":
         return
     session_id, person_id = session.get("sid"), session.get("pid")
     if session_id and person_id:
-        g.person = people.signed_in(session_id, person_id, now())
+        team_id = (request.view_args or {}).get("team_id")
+        g.person, g.team = people.signed_in(session_id, person_id, now(), team_id)
         if g.person is None:
             session.pop("sid", None)
             session.pop("pid", None)
@@ -74,12 +76,12 @@ def team_member(least: str = "viewer"):
         @wraps(view)
         @login_required
         def wrapped(team_id: str, **kwargs):
-            role = g.person.role_in(team_id)
-            if role is None:
+            member = g.team.member(g.person.person_id) if g.team is not None else None
+            if member is None:
                 abort(404)
-            if RANKS[role] < RANKS[least]:
+            if RANKS[member.role] < RANKS[least]:
                 abort(403)
-            g.team_id, g.role = team_id, role
+            g.team_id, g.role = team_id, member.role
             return view(team_id, **kwargs)
 
         return wrapped

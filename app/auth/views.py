@@ -4,9 +4,8 @@ import logging
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from app import mail
 from app.auth import end_session, login_required, start_session

@@ -7,8 +7,7 @@ with ``TEAM#<team>``, which isolates tenants and allows IAM ``dynamodb:LeadingKe
 Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in the index)::
 
     calendar
-    team            TEAM#<t>   TEAM
-    membership      TEAM#<t>   MEMBER#<p>
+    team            TEAM#<t>   TEAM    members: {person: {name, email, role, joined_at}}
     invite          TEAM#<t>   INVITE#<token hash>                         TTL
     post (summary)  TEAM#<t>   POST#<post>   LSI by_due    due_key   <due UTC>#<post>  (dated)
                                              LSI ideas     idea_key  <created>#<post>  (undated)
@@ -41,16 +40,22 @@ trash of team T                     Query LSI ``trash``: pk = TEAM#T
 one post, its body                  GetItem TEAM#T / POST#x and BODY#x
 activity of a post                  Query pk = TEAM#T, sk begins_with LOG#x#
 schedules of team T                 Query pk = TEAM#T, sk begins_with SCHEDULE#
-members of team T                   Query pk = TEAM#T, sk begins_with MEMBER#
+members of team T (with roles)      GetItem TEAM#T (its ``members`` map)
 pending invites of team T           Query pk = TEAM#T, sk begins_with INVITE#
-teams of person P (with role)       GetItem PERSON#P (its ``teams`` map; written in the same
-                                    transaction as every membership change)
+teams of person P (with roles)      GetItem PERSON#P (its ``teams`` map)
 person by email                     GetItem EMAIL#address, then GetItem PERSON#p
-signed-in person                    BatchGetItem SESSION#h + PERSON#p (strongly consistent)
+signed-in person (and the team      BatchGetItem SESSION#h + PERSON#p (+ TEAM#T when the URL
+of the URL)                         names a team), strongly consistent: one request
 sign-in token by its hash           GetItem TOKEN#h; redeemed by one conditional UpdateItem
 reminders due at or before t        Query GSI ``due``: due_bucket = DUE#<day>, due_sk <= t,
 (all teams)                         for t's UTC day and the catch-up days before it
 ==================================  =====================================================
+
+A membership is written twice, in one transaction: into the team's ``members`` map and the
+person's ``teams`` map. Both are small (a small team's people, a person's teams) and each is
+read with the item a request loads anyway, so a team page needs no extra request to know who
+may do what or whose initials go on a post. Renaming a person or a team updates the copies in
+the same way.
 
 No code path scans. Read-your-writes: every team view reads the base table or one of its LSIs
 with ``ConsistentRead``, and LSIs are written in the same operation as the item, so a saved or
@@ -58,6 +63,8 @@ moved post is in the very next view. Only "My calendar" reads a GSI; the view th
 save is the team calendar, and "My calendar" merges the post the person has just written.
 Indexes cost writes only for items that carry their keys.
 """
+
+from dataclasses import dataclass
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -135,6 +142,15 @@ class DueReminders(GlobalSecondaryIndex):
     due_sk = UnicodeAttribute(range_key=True)
 
 
+@dataclass(frozen=True)
+class Member:
+    person_id: str
+    name: str
+    email: str
+    role: str
+    joined_at: str
+
+
 class Team(Model):
     class Meta(CalendarMeta):
         pass
@@ -146,8 +162,10 @@ class Team(Model):
     zone = UnicodeAttribute()
     language = UnicodeAttribute()
     channels = ListAttribute(of=UnicodeAttribute)
-    # Kept in the same transaction as memberships: "never remove the last admin" is a
-    # condition on this number, which holds even when two admins act at once.
+    # {person_id: {"name", "email", "role", "joined_at"}}
+    members = MapAttribute(default=dict)
+    # Kept with ``members``: "never remove the last admin" is a condition on this number,
+    # which holds even when two admins act at the same moment.
     admin_count = NumberAttribute(default=0)
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -156,24 +174,22 @@ class Team(Model):
     def key(cls, team_id: str) -> tuple[str, str]:
         return keys.team(team_id), "TEAM"
 
+    def member_entries(self) -> dict[str, dict]:
+        return _plain(self.members)
 
-class Membership(Model):
-    class Meta(CalendarMeta):
-        pass
+    def member(self, person_id: str) -> Member | None:
+        entry = self.member_entries().get(person_id)
+        return Member(person_id=person_id, **entry) if entry else None
 
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    team_id = UnicodeAttribute()
-    person_id = UnicodeAttribute()
-    role = UnicodeAttribute()
-    # Copied from the person (updated with it) so a members list or an owner picker is one Query.
-    name = UnicodeAttribute()
-    email = UnicodeAttribute()
-    joined_at = UTCDateTimeAttribute()
+    def member_list(self) -> list[Member]:
+        """Members by name."""
+        found = (Member(person_id=pid, **entry) for pid, entry in self.member_entries().items())
+        return sorted(found, key=lambda member: (member.name or member.email).casefold())
 
-    @classmethod
-    def key(cls, team_id: str, person_id: str) -> tuple[str, str]:
-        return keys.team(team_id), f"MEMBER#{person_id}"
+
+def _plain(raw_map) -> dict:
+    """A raw map attribute as a dict (a new item holds a dict, a loaded one a MapAttribute)."""
+    return raw_map.as_dict() if isinstance(raw_map, MapAttribute) else dict(raw_map or {})
 
 
 class Invite(Model):
@@ -363,9 +379,8 @@ class Person(Model):
         return keys.person(person_id), "PERSON"
 
     def team_entries(self) -> dict[str, dict]:
-        """``{team_id: {"name", "role"}}`` (a new person holds a dict, a loaded one a map)."""
-        teams = self.teams
-        return teams.as_dict() if isinstance(teams, MapAttribute) else dict(teams or {})
+        """``{team_id: {"name", "role"}}``."""
+        return _plain(self.teams)
 
     def role_in(self, team_id: str) -> str | None:
         entry = self.team_entries().get(team_id)
@@ -436,5 +451,5 @@ class RateCounter(Model):
     expires_at = TTLAttribute()
 
 
-CALENDAR_MODELS = (Team, Membership, Invite, Post, PostBody, Activity, Schedule, Reminder)
+CALENDAR_MODELS = (Team, Invite, Post, PostBody, Activity, Schedule, Reminder)
 SYSTEM_MODELS = (Person, EmailOwner, SignInToken, Session, RateCounter)

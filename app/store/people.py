@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from app import aws
 from app.store import NotFound, connection, keys
-from app.store.models import EmailOwner, Membership, Person, RateCounter, Session, SignInToken
+from app.store.models import EmailOwner, Person, RateCounter, Session, SignInToken, Team
 
 
 def hash_secret(secret: str) -> str:
@@ -80,7 +81,7 @@ def find_or_create_person(address: str, now: datetime, language: str, zone: str)
 def update_profile(
     someone: Person, *, name: str, language: str, zone: str, week_start: int
 ) -> None:
-    """Change a person's profile, and their name on every membership, in one transaction."""
+    """Change a person's profile, and their name in every team's member list, atomically."""
     with TransactWrite(connection=connection()) as transaction:
         transaction.update(
             someone,
@@ -95,9 +96,9 @@ def update_profile(
         if name != someone.name:
             for team_id in someone.team_entries():
                 transaction.update(
-                    Membership(*Membership.key(team_id, someone.person_id)),
-                    actions=[Membership.name.set(name)],
-                    condition=Membership.pk.exists(),
+                    Team(*Team.key(team_id)),
+                    actions=[Team.members[someone.person_id]["name"].set(name)],
+                    condition=Team.members[someone.person_id].exists(),
                 )
     someone.name, someone.language, someone.zone = name, language, zone
     someone.week_start = week_start
@@ -180,27 +181,49 @@ def start_session(person_id: str, now: datetime, lifetime: timedelta) -> str:
     return raw
 
 
-def signed_in(session_id: str, person_id: str, now: datetime) -> Person | None:
-    """Return the person of a live session: one strongly consistent BatchGetItem.
+def signed_in(
+    session_id: str, person_id: str, now: datetime, team_id: str | None = None
+) -> tuple[Person | None, Team | None]:
+    """Return the person of a live session, and the team a page is about: one request.
 
-    The person id travels in the signed cookie beside the session id, so both items are
-    fetched in the same request; the session item must name the same person.
+    The person id travels in the signed cookie beside the session id, so the session, the
+    person and the team are fetched in one strongly consistent BatchGetItem; the session item
+    must name the same person.
     """
-    wanted = [
-        dict(zip(("pk", "sk"), Session.key(hash_secret(session_id)), strict=True)),
-        dict(zip(("pk", "sk"), Person.key(person_id), strict=True)),
-    ]
-    response = Session._get_connection().batch_get_item(wanted, consistent_read=True)
+    wanted = {
+        Session.Meta.table_name: [Session.key(hash_secret(session_id)), Person.key(person_id)],
+    }
+    if team_id:
+        wanted[Team.Meta.table_name] = [Team.key(team_id)]
     found = {}
-    for raw in response["Responses"].get(Session.Meta.table_name, []):
-        model = Session if raw["pk"]["S"].startswith("SESSION#") else Person
+    for raw in batch_get(wanted):
+        prefix = raw["pk"]["S"].split("#", 1)[0]
+        model = {"SESSION": Session, "PERSON": Person, "TEAM": Team}[prefix]
         found[model] = model.from_raw_data(raw)
     session, someone = found.get(Session), found.get(Person)
     if session is None or someone is None or session.person_id != person_id:
-        return None
+        return None, None
     if session.expires_at <= now:
-        return None
-    return someone
+        return None, None
+    return someone, found.get(Team)
+
+
+def batch_get(wanted: dict[str, list[tuple[str, str]]]) -> list[dict]:
+    """Strongly consistent BatchGetItem of ``{table: [(pk, sk), ...]}``; raw items."""
+    request = {
+        table: {
+            "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in item_keys],
+            "ConsistentRead": True,
+        }
+        for table, item_keys in wanted.items()
+    }
+    items = []
+    while request:
+        response = aws.client("dynamodb").batch_get_item(RequestItems=request)
+        for found in response["Responses"].values():
+            items.extend(found)
+        request = response.get("UnprocessedKeys") or {}
+    return items
 
 
 def end_session(session_id: str) -> None:

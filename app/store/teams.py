@@ -1,8 +1,8 @@
 """Teams, memberships and invitations.
 
-A membership lives twice, written in one transaction: as ``TEAM#t / MEMBER#p`` (members of a
-team) and inside the person's ``teams`` map (a person's teams and roles, read with the person).
-The team item counts its admins, so "a team keeps at least one admin" is a write condition.
+A membership is written twice, in one transaction: into the team's ``members`` map (who is in
+the team, with which role) and the person's ``teams`` map (a person's teams). The team item
+also counts its admins, so "a team keeps at least one admin" is a write condition.
 """
 
 from contextlib import contextmanager
@@ -12,7 +12,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from app.store import Conflict, NotFound, connection, keys, people
-from app.store.models import Invite, Membership, Person, SignInToken, Team
+from app.store.models import Invite, Member, Person, SignInToken, Team
 
 ROLES = ("admin", "editor", "viewer")
 DEFAULT_CHANNELS = [
@@ -41,6 +41,20 @@ def team(team_id: str) -> Team | None:
         return None
 
 
+def members(team_id: str) -> list[Member]:
+    found = team(team_id)
+    return found.member_list() if found else []
+
+
+def _entry(someone: Person, role: str, now: datetime) -> dict:
+    return {
+        "name": someone.name,
+        "email": someone.email,
+        "role": role,
+        "joined_at": keys.instant(now),
+    }
+
+
 def create_team(creator: Person, *, name: str, zone: str, language: str, now: datetime) -> Team:
     team_id = keys.new_id()
     created = Team(
@@ -50,49 +64,24 @@ def create_team(creator: Person, *, name: str, zone: str, language: str, now: da
         zone=zone,
         language=language,
         channels=list(DEFAULT_CHANNELS),
+        members={creator.person_id: _entry(creator, "admin", now)},
         admin_count=1,
         created_by=creator.person_id,
         created_at=now,
     )
     with TransactWrite(connection=connection()) as transaction:
         transaction.save(created, condition=Team.pk.does_not_exist())
-        _join(transaction, creator, created, "admin", now)
+        _add_to_person(transaction, creator, created, "admin")
     creator.teams[team_id] = {"name": name, "role": "admin"}
     return created
 
 
-def _join(transaction: TransactWrite, someone: Person, joined: Team, role: str, now: datetime):
-    transaction.save(
-        Membership(
-            *Membership.key(joined.team_id, someone.person_id),
-            team_id=joined.team_id,
-            person_id=someone.person_id,
-            role=role,
-            name=someone.name,
-            email=someone.email,
-            joined_at=now,
-        ),
-        condition=Membership.pk.does_not_exist(),
-    )
+def _add_to_person(transaction: TransactWrite, someone: Person, joined: Team, role: str):
     transaction.update(
         someone,
         actions=[Person.teams[joined.team_id].set({"name": joined.name, "role": role})],
         condition=Person.pk.exists(),
     )
-
-
-def members(team_id: str) -> list[Membership]:
-    found = Membership.query(
-        keys.team(team_id), Membership.sk.startswith("MEMBER#"), consistent_read=True
-    )
-    return sorted(found, key=lambda member: (member.name or member.email).casefold())
-
-
-def membership(team_id: str, person_id: str) -> Membership | None:
-    try:
-        return Membership.get(*Membership.key(team_id, person_id), consistent_read=True)
-    except Membership.DoesNotExist:
-        return None
 
 
 def update_team(changed: Team, *, name: str, zone: str, language: str) -> None:
@@ -105,7 +94,7 @@ def update_team(changed: Team, *, name: str, zone: str, language: str) -> None:
     if not renamed:
         return
     # Each chunk is atomic; a retry of a half-done rename is harmless (same value again).
-    member_ids = [member.person_id for member in members(changed.team_id)]
+    member_ids = list(changed.member_entries())
     for start in range(0, len(member_ids), TRANSACTION_LIMIT):
         with TransactWrite(connection=connection()) as transaction:
             for person_id in member_ids[start : start + TRANSACTION_LIMIT]:
@@ -121,52 +110,55 @@ def change_role(team_id: str, person_id: str, role: str) -> None:
     current = _member_to_change(team_id, person_id, becomes=role)
     if current.role == role:
         return
+    actions, condition = _admin_count_change(current.role, role)
     with _conflicts_reported(), TransactWrite(connection=connection()) as transaction:
         transaction.update(
-            current, actions=[Membership.role.set(role)], condition=Membership.role == current.role
+            Team(*Team.key(team_id)),
+            actions=[Team.members[person_id]["role"].set(role), *actions],
+            condition=(Team.members[person_id]["role"] == current.role) & condition,
         )
         transaction.update(
             Person(*Person.key(person_id)),
             actions=[Person.teams[team_id]["role"].set(role)],
             condition=Person.teams[team_id].exists(),
         )
-        _count_admins(transaction, team_id, was=current.role, becomes=role)
 
 
 def remove_member(team_id: str, person_id: str) -> None:
     """Take a person out of a team; raise LastAdmin for the team's only admin."""
     current = _member_to_change(team_id, person_id, becomes=None)
+    actions, condition = _admin_count_change(current.role, None)
     with _conflicts_reported(), TransactWrite(connection=connection()) as transaction:
-        transaction.delete(current, condition=Membership.role == current.role)
+        transaction.update(
+            Team(*Team.key(team_id)),
+            actions=[Team.members[person_id].remove(), *actions],
+            condition=(Team.members[person_id]["role"] == current.role) & condition,
+        )
         transaction.update(
             Person(*Person.key(person_id)),
             actions=[Person.teams[team_id].remove()],
             condition=Person.pk.exists(),
         )
-        _count_admins(transaction, team_id, was=current.role, becomes=None)
 
 
-def _member_to_change(team_id: str, person_id: str, *, becomes: str | None) -> Membership:
-    current = membership(team_id, person_id)
+def _member_to_change(team_id: str, person_id: str, *, becomes: str | None) -> Member:
+    found = team(team_id)
+    current = found.member(person_id) if found else None
     if current is None:
         raise NotFound("member")
-    if current.role == "admin" and becomes != "admin":
-        changed = team(team_id)
-        if changed is None or changed.admin_count <= 1:
-            raise LastAdmin(team_id)
+    if current.role == "admin" and becomes != "admin" and found.admin_count <= 1:
+        raise LastAdmin(team_id)
     return current
 
 
-def _count_admins(transaction: TransactWrite, team_id: str, *, was: str, becomes: str | None):
-    # The condition is what holds when two admins demote each other at the same moment.
+def _admin_count_change(was: str | None, becomes: str | None):
+    """The update actions and condition that keep ``admin_count`` right."""
     if was == "admin" and becomes != "admin":
-        transaction.update(
-            Team(*Team.key(team_id)),
-            actions=[Team.admin_count.add(-1)],
-            condition=Team.admin_count > 1,
-        )
-    elif was != "admin" and becomes == "admin":
-        transaction.update(Team(*Team.key(team_id)), actions=[Team.admin_count.add(1)])
+        # The condition is what holds when two admins demote each other at the same moment.
+        return [Team.admin_count.add(-1)], Team.admin_count > 1
+    if was != "admin" and becomes == "admin":
+        return [Team.admin_count.add(1)], Team.pk.exists()
+    return [], Team.pk.exists()
 
 
 @contextmanager
@@ -240,14 +232,23 @@ def accept_invite(token: SignInToken, someone: Person, now: datetime) -> Team:
     if joined is None:
         raise NotFound("team")
     token_hash = token.pk.removeprefix("TOKEN#")
+    joins = joined.member(someone.person_id) is None
     with _conflicts_reported(NotFound("invite")), TransactWrite(connection=connection()) as tx:
         tx.update(
             token, actions=[SignInToken.used_at.set(now)], condition=people.redeem_condition(now)
         )
         tx.delete(Invite(*Invite.key(joined.team_id, token_hash)))
-        if someone.role_in(joined.team_id) is None:
-            _join(tx, someone, joined, token.role, now)
-            _count_admins(tx, joined.team_id, was="", becomes=token.role)
-    if someone.role_in(joined.team_id) is None:
+        if joins:
+            actions, _condition = _admin_count_change(None, token.role)
+            tx.update(
+                joined,
+                actions=[
+                    Team.members[someone.person_id].set(_entry(someone, token.role, now)),
+                    *actions,
+                ],
+                condition=Team.members[someone.person_id].does_not_exist(),
+            )
+            _add_to_person(tx, someone, joined, token.role)
+    if joins:
         someone.teams[joined.team_id] = {"name": joined.name, "role": token.role}
     return joined

@@ -55,18 +55,11 @@ def new():
     return render("teams/new.html", "team_form", status, form=form)
 
 
-def _current_team():
-    found = teams.team(g.team_id)
-    if found is None:  # deleted after the person's map was read
-        abort(404)
-    return found
-
-
 @bp.get("/t/<team_id>/")
 @team_member()
 def home(team_id: str):
     session["team"] = team_id
-    team = _current_team()
+    team = g.team
     start = now()
     upcoming = posts.due_between(team_id, start, start + timedelta(days=UPCOMING_DAYS))
     return render(
@@ -74,7 +67,7 @@ def home(team_id: str):
         team=team,
         upcoming=upcoming,
         ideas=posts.ideas(team_id),
-        owners={member.person_id: member for member in teams.members(team_id)},
+        owners={member.person_id: member for member in team.member_list()},
         days=UPCOMING_DAYS,
     )
 
@@ -88,7 +81,7 @@ def _members_page(team, *, invite_form=None, status=200, block=None):
         block,
         status,
         team=team,
-        members=teams.members(team.team_id),
+        members=team.member_list(),
         invites=teams.pending_invites(team.team_id, now()),
         invite_form=invite_form or InviteForm(),
         roles=role_labels(),
@@ -98,7 +91,7 @@ def _members_page(team, *, invite_form=None, status=200, block=None):
 @bp.get("/t/<team_id>/members")
 @team_member()
 def members(team_id: str):
-    return _members_page(_current_team())
+    return _members_page(g.team)
 
 
 def send_invite_email(team, address: str, raw_token: str) -> None:
@@ -118,11 +111,11 @@ def send_invite_email(team, address: str, raw_token: str) -> None:
 @bp.post("/t/<team_id>/members/invite")
 @team_member("admin")
 def invite(team_id: str):
-    team = _current_team()
+    team = g.team
     form = InviteForm(request.form)
     if form.validate():
         address = form.email.data.lower()
-        already = {member.email for member in teams.members(team_id)}
+        already = {member.email for member in team.member_list()}
         if address in already:
             form.email.errors.append(_("%(email)s is already in this team.", email=address))
         else:
@@ -152,7 +145,7 @@ def revoke(team_id: str, token_hash: str):
         abort(404)
     flash(_("Invitation withdrawn."), "success")
     if wants_fragment():
-        return _members_page(_current_team(), block="invitations")
+        return _members_page(g.team, block="invitations")
     return redirect(url_for("teams.members", team_id=team_id))
 
 
@@ -172,7 +165,7 @@ def _change_membership(team_id: str, change, done: str, then: str | None = None)
     if then:
         return go(then)
     if wants_fragment():
-        return _members_page(_current_team(), block="member_list")
+        return _members_page(teams.team(team_id), block="member_list")
     return redirect(url_for("teams.members", team_id=team_id))
 
 
@@ -215,7 +208,7 @@ def leave(team_id: str):
 @bp.route("/t/<team_id>/settings", methods=["GET", "POST"])
 @team_member("admin")
 def team_settings(team_id: str):
-    team = _current_team()
+    team = g.team
     form = TeamForm(
         request.form, team_name=team.name, team_zone=team.zone, team_language=team.language
     )
