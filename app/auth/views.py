@@ -13,7 +13,7 @@ from app.errors import error_page
 from app.forms import EmailForm, ProfileForm, WelcomeForm
 from app.i18n import guess_zone
 from app.store import NotFound, people, teams
-from app.web import now, render, safe_next, settings
+from app.web import go, now, render, safe_next, settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -122,10 +122,11 @@ def confirm(token: str):
             teams.accept_invite(found, someone, now())
         except NotFound:
             return _expired_link()
-        session["team"] = team.team_id
-        flash(_("Welcome to %(team)s.", team=team.name), "success")
         destination = url_for("teams.home", team_id=team.team_id)
     start_session(someone)
+    if team is not None:
+        session["team"] = team.team_id
+        flash(_("Welcome to %(team)s.", team=team.name), "success")
     if not someone.name:
         return redirect(url_for("auth.welcome"))
     return redirect(destination)
@@ -172,7 +173,7 @@ def welcome():
                 now=now(),
             )
             session["team"] = created.team_id
-        return redirect(url_for("teams.start"))
+        return go(url_for("teams.start"))
     status = 422 if request.method == "POST" else 200
     return render("auth/welcome.html", "welcome_form", status, form=form, needs_team=needs_team)
 

@@ -53,7 +53,8 @@ def outbox():
     body, status = render("dev/outbox.html", messages=outbox_messages())
     # The HTML parts are shown in sandboxed frames; they carry their own inline styles.
     policy_header = (
-        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; "
         "frame-src 'self'; form-action 'self'; base-uri 'none'"
     )
     return body, status, {"Content-Security-Policy": policy_header}

@@ -50,7 +50,7 @@ def new():
         )
         session["team"] = created.team_id
         flash(_("Team %(name)s is ready. Invite your people next.", name=created.name), "success")
-        return redirect(url_for("teams.members", team_id=created.team_id))
+        return go(url_for("teams.members", team_id=created.team_id))
     status = 422 if request.method == "POST" else 200
     return render("teams/new.html", "team_form", status, form=form)
 
