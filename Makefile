@@ -24,7 +24,8 @@ run: $(VENV)/.installed translations
 	$(BIN)/python -m app.local $(ARGS)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: $(VENV)/.installed translations lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
