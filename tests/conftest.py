@@ -145,6 +145,26 @@ def sign_in(client, app, address: str) -> None:
     assert response.status_code == 302, response.text
 
 
+def post_concurrently(app, path: str, times: int) -> list[int]:
+    """POST to ``path`` from ``times`` fresh clients at the same moment; sorted statuses."""
+    clients = [app.test_client() for _ in range(times)]
+    tokens = [c.csrf_token() for c in clients]
+    statuses, barrier = [], threading.Barrier(times)
+
+    def post(c, token):
+        barrier.wait()
+        statuses.append(c.post(path, headers={"X-CSRFToken": token}, csrf=False).status_code)
+
+    threads = [
+        threading.Thread(target=post, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
 class People:
     """Create people and teams directly in the store, and sign them in cheaply."""
 

@@ -1,12 +1,11 @@
 """Sign-in by email link: single use, short-lived, rate-limited, no account enumeration."""
 
-import threading
 from datetime import timedelta
 
 import time_machine
 
 from app.store import people
-from tests.conftest import link_in, outbox, sign_in
+from tests.conftest import link_in, outbox, post_concurrently, sign_in
 
 
 def _ask_for_link(client, address="anna@example.com", **kwargs):
@@ -71,22 +70,7 @@ def test_two_concurrent_confirmations_make_one_session(app):
     client = app.test_client()
     _ask_for_link(client)
     path = link_in(outbox(app)[0])
-    clients = [app.test_client() for _ in range(5)]
-    tokens = [c.csrf_token() for c in clients]
-    statuses, barrier = [], threading.Barrier(len(clients))
-
-    def confirm(c, token):
-        barrier.wait()
-        statuses.append(c.post(path, headers={"X-CSRFToken": token}, csrf=False).status_code)
-
-    threads = [
-        threading.Thread(target=confirm, args=pair) for pair in zip(clients, tokens, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(statuses) == [302, 410, 410, 410, 410]
+    assert post_concurrently(app, path, 5) == [302, 410, 410, 410, 410]
 
 
 def test_the_answer_is_the_same_for_known_and_unknown_addresses(client, app, folks):

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from app.store import people, teams
-from tests.conftest import link_in, outbox
+from tests.conftest import link_in, outbox, post_concurrently
 
 
 @pytest.fixture
@@ -88,22 +88,7 @@ def test_an_invitation_raced_from_two_tabs_makes_one_membership(app, folks, cant
     anna, team = cantina
     _invite(folks.client_for(anna), team)
     path = link_in(outbox(app)[0])
-    clients = [app.test_client() for _ in range(4)]
-    tokens = [c.csrf_token() for c in clients]
-    statuses, barrier = [], threading.Barrier(len(clients))
-
-    def accept(c, token):
-        barrier.wait()
-        statuses.append(c.post(path, headers={"X-CSRFToken": token}, csrf=False).status_code)
-
-    threads = [
-        threading.Thread(target=accept, args=pair) for pair in zip(clients, tokens, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(statuses) == [302, 410, 410, 410]
+    assert post_concurrently(app, path, 4) == [302, 410, 410, 410]
     assert [m.email for m in teams.members(team.team_id)] == [
         "anna@example.com",
         "bruno@example.com",
