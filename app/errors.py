@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from pynamodb.exceptions import PynamoDBException
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.store.people import conditional_failure
+from app.store import conditional_failure
 from app.web import render
 
 log = logging.getLogger(__name__)

@@ -4,6 +4,8 @@ Routes call the named functions in ``people``, ``teams``, ``posts`` and ``remind
 them builds a raw request. The access patterns are listed in ``models``.
 """
 
+from contextlib import contextmanager
+
 from botocore.exceptions import BotoCoreError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException
@@ -29,6 +31,23 @@ class Conflict(StoreError):
 
 class NotFound(StoreError):
     """The item does not exist (or belongs to another team)."""
+
+
+def conditional_failure(error: Exception) -> bool:
+    """Whether a PynamoDB write error is a lost condition (rather than an outage)."""
+    cause = getattr(error, "cause_response_code", None)
+    return cause in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+@contextmanager
+def lost_conditions_raise(reported: Exception):
+    """Report a write whose condition did not hold as ``reported``; let outages through."""
+    try:
+        yield
+    except PynamoDBException as error:
+        if conditional_failure(error):
+            raise reported from error
+        raise
 
 
 _connection: dict[str, Connection] = {}

@@ -162,6 +162,7 @@ class Team(Model):
     zone = UnicodeAttribute()
     language = UnicodeAttribute()
     channels = ListAttribute(of=UnicodeAttribute)
+    tags = UnicodeSetAttribute(null=True)  # every tag used on a post, for autocompletion
     # {person_id: {"name", "email", "role", "joined_at"}}
     members = MapAttribute(default=dict)
     # Kept with ``members``: "never remove the last admin" is a condition on this number,
@@ -282,7 +283,7 @@ class PostBody(Model):
 
 
 class Activity(Model):
-    """A comment or a recorded change on a post."""
+    """A comment on a post, or a recorded change to it (who, what, when)."""
 
     class Meta(CalendarMeta):
         pass
@@ -291,14 +292,23 @@ class Activity(Model):
     sk = UnicodeAttribute(range_key=True)
     post_id = UnicodeAttribute()
     person_id = UnicodeAttribute()
-    kind = UnicodeAttribute()
+    kind = UnicodeAttribute()  # "comment", "created", "changed", "moved", "trashed", ...
     text = UnicodeAttribute(default="")
+    # {field: [before, after]} for changes, as display-ready strings.
+    changes = MapAttribute(default=dict)
     at = UTCDateTimeAttribute()
-    expires_at = TTLAttribute(null=True)
 
     @classmethod
     def prefix(cls, post_id: str) -> str:
         return f"LOG#{post_id}#"
+
+    @classmethod
+    def new(cls, team_id: str, post_id: str, **attributes) -> "Activity":
+        sort_key = f"{cls.prefix(post_id)}{keys.instant(attributes['at'])}#{keys.new_id(8)}"
+        return cls(keys.team(team_id), sort_key, post_id=post_id, **attributes)
+
+    def change_list(self) -> list[tuple[str, str, str]]:
+        return [(field, *values) for field, values in sorted(_plain(self.changes).items())]
 
 
 class Schedule(Model):

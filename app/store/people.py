@@ -4,11 +4,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from app import aws
-from app.store import NotFound, connection, keys
+from app.store import NotFound, conditional_failure, connection, keys, lost_conditions_raise
 from app.store.models import EmailOwner, Person, RateCounter, Session, SignInToken, Team
 
 
@@ -19,12 +19,6 @@ def hash_secret(secret: str) -> str:
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)  # 256 random bits
-
-
-def conditional_failure(error: Exception) -> bool:
-    """Whether a PynamoDB write error is a lost condition (rather than an outage)."""
-    cause = getattr(error, "cause_response_code", None)
-    return cause in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
 # People ------------------------------------------------------------------------------------
@@ -158,12 +152,8 @@ def redeem_sign_in(raw: str, now: datetime) -> SignInToken:
     found = token(raw, now)
     if found is None or found.purpose != "sign_in":
         raise NotFound("token")
-    try:
+    with lost_conditions_raise(NotFound("token")):
         found.update(actions=[SignInToken.used_at.set(now)], condition=redeem_condition(now))
-    except UpdateError as error:
-        if conditional_failure(error):
-            raise NotFound("token") from error
-        raise
     return found
 
 

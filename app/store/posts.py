@@ -1,12 +1,24 @@
-"""Posts: summaries for the calendar views, bodies for the post panel."""
+"""Posts: small summaries for the calendar views, bodies for the post panel, their history.
+
+Every change to a post is one transaction: the summary (guarded by its version, so concurrent
+edits never overwrite each other silently), the body when it changed, and an activity entry.
+"""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pynamodb.transactions import TransactWrite
 
-from app.store import connection, keys
-from app.store.models import Post, PostBody
+from app.store import Conflict, connection, keys, lost_conditions_raise, people
+from app.store.models import Activity, Post, PostBody, Team
+
+TRASH_KEPT_FOR = timedelta(days=30)
+SUMMARY_FIELDS = ("title", "channels", "owner_id", "due", "zone", "status", "tags", "reviewer_id")
+BODY_FIELDS = ("copy", "notes", "published_url")
+
+
+class PostConflict(Conflict):
+    """Someone saved the post first (its version moved on), or it is gone."""
 
 
 def new_post(
@@ -21,6 +33,7 @@ def new_post(
     channels: Iterable[str] = (),
     status: str = "idea",
     tags: Iterable[str] = (),
+    reviewer_id: str | None = None,
 ) -> Post:
     post_id = keys.new_id()
     post = Post(
@@ -34,6 +47,7 @@ def new_post(
         channels=list(channels),
         status=status,
         tags=set(tags) or None,
+        reviewer_id=reviewer_id,
         created_by=created_by,
         created_at=now,
         updated_at=now,
@@ -42,13 +56,187 @@ def new_post(
     return post
 
 
-def create(post: Post, *, copy: str = "", notes: str = "") -> None:
-    """Write a new post's summary and body together."""
-    with TransactWrite(connection=connection()) as transaction:
+def create(
+    post: Post,
+    *,
+    copy: str = "",
+    notes: str = "",
+    published_url: str | None = None,
+    activity: str = "created",
+) -> None:
+    """Write a new post's summary, body and first history entry together."""
+    with (
+        lost_conditions_raise(PostConflict("the post changed meanwhile")),
+        TransactWrite(connection=connection()) as transaction,
+    ):
         transaction.save(post, condition=Post.pk.does_not_exist())
         transaction.save(
-            PostBody(*PostBody.key(post.team_id, post.post_id), copy=copy, notes=notes)
+            PostBody(
+                *PostBody.key(post.team_id, post.post_id),
+                copy=copy,
+                notes=notes,
+                published_url=published_url,
+            )
         )
+        transaction.save(_entry(post, post.created_by, activity, post.created_at))
+        _remember_tags(transaction, post)
+
+
+def load(team_id: str, post_id: str) -> tuple[Post, PostBody] | None:
+    """A post and its body (one BatchGetItem); None if there is no such post in this team."""
+    found = {}
+    wanted = {Post.Meta.table_name: [Post.key(team_id, post_id), PostBody.key(team_id, post_id)]}
+    for raw in people.batch_get(wanted):
+        model = Post if raw["sk"]["S"].startswith("POST#") else PostBody
+        found[model] = model.from_raw_data(raw)
+    if Post not in found:
+        return None
+    body = found.get(PostBody) or PostBody(*PostBody.key(team_id, post_id))
+    return found[Post], body
+
+
+def update(
+    post: Post,
+    body: PostBody,
+    *,
+    summary: dict,
+    body_fields: dict,
+    actor: str,
+    now: datetime,
+    kind: str = "changed",
+    text: str = "",
+) -> Post:
+    """Apply changes to a loaded post; raise PostConflict if it changed since it was loaded.
+
+    The post's ``version`` is the one the editor saw: PynamoDB makes the write conditional on
+    it and increments it.
+    """
+    changes = {
+        field: [_shown(getattr(post, field)), _shown(value)]
+        for field, value in summary.items()
+        if getattr(post, field) != value
+    }
+    changes.update(
+        {
+            field: [_shown(getattr(body, field)), _shown(value)]
+            for field, value in body_fields.items()
+            if (getattr(body, field) or "") != (value or "")
+        }
+    )
+    if not changes and not text:
+        return post
+    for field, value in summary.items():
+        setattr(post, field, value)
+    for field, value in body_fields.items():
+        setattr(body, field, value)
+    post.updated_at = now
+    post.place()
+    with (
+        lost_conditions_raise(PostConflict("the post changed meanwhile")),
+        TransactWrite(connection=connection()) as transaction,
+    ):
+        transaction.save(post, condition=Post.deleted_at.does_not_exist())
+        if any(field in BODY_FIELDS for field in changes):
+            transaction.save(body)
+        transaction.save(_entry(post, actor, kind, now, changes=changes, text=text))
+        _remember_tags(transaction, post)
+    return post
+
+
+def move(
+    team_id: str,
+    post_id: str,
+    *,
+    version: int,
+    seen_due: datetime | None,
+    seen_owner: str | None,
+    due: datetime,
+    zone: str,
+    actor: str,
+    now: datetime,
+) -> Post:
+    """Give a post a new due time without reading it first: one transaction.
+
+    The caller passes what its view showed (version, due, owner); the write is conditional on
+    all three, so a post changed meanwhile raises PostConflict instead of being overwritten.
+    An idea that gets a date and has no owner is given to the person who dated it.
+    """
+    owner = seen_owner or actor
+    post = Post(*Post.key(team_id, post_id), team_id=team_id, post_id=post_id, version=version)
+    post.due, post.owner_id, post.deleted_at = due, owner, None
+    post.place()
+    seen = (Post.due == seen_due) if seen_due else Post.due.does_not_exist()
+    seen &= (Post.owner_id == seen_owner) if seen_owner else Post.owner_id.does_not_exist()
+    actions = [
+        Post.due.set(due),
+        Post.zone.set(zone),
+        Post.owner_id.set(owner),
+        Post.due_key.set(post.due_key),
+        Post.owner_pk.set(post.owner_pk),
+        Post.owner_sk.set(post.owner_sk),
+        Post.idea_key.remove(),
+        Post.updated_at.set(now),
+    ]
+    changes = {"due": [_shown(seen_due), _shown(due)]}
+    if owner != seen_owner:
+        changes["owner_id"] = [_shown(seen_owner), owner]
+    with (
+        lost_conditions_raise(PostConflict("the post changed meanwhile")),
+        TransactWrite(connection=connection()) as transaction,
+    ):
+        transaction.update(
+            post,
+            actions=actions,
+            condition=Post.pk.exists() & Post.deleted_at.does_not_exist() & seen,
+        )
+        transaction.save(_entry(post, actor, "moved", now, changes=changes))
+    post.version = version + 1
+    return post
+
+
+def trash(post: Post, body: PostBody, *, actor: str, now: datetime) -> None:
+    """Move a post to the trash: kept 30 days (restorable), then DynamoDB's TTL removes it."""
+    post.deleted_at = now
+    post.expires_at = body.expires_at = now + TRASH_KEPT_FOR
+    post.place()
+    with (
+        lost_conditions_raise(PostConflict("the post changed meanwhile")),
+        TransactWrite(connection=connection()) as transaction,
+    ):
+        transaction.save(post)
+        transaction.save(body)
+        transaction.save(_entry(post, actor, "trashed", now))
+
+
+def restore(post: Post, body: PostBody, *, actor: str, now: datetime) -> None:
+    post.deleted_at = post.expires_at = body.expires_at = None
+    post.updated_at = now
+    post.place()
+    with (
+        lost_conditions_raise(PostConflict("the post changed meanwhile")),
+        TransactWrite(connection=connection()) as transaction,
+    ):
+        transaction.save(post, condition=Post.deleted_at.exists())
+        transaction.save(body)
+        transaction.save(_entry(post, actor, "restored", now))
+
+
+def comment(post: Post, *, actor: str, text: str, now: datetime) -> Activity:
+    entry = _entry(post, actor, "comment", now, text=text)
+    entry.save()
+    return entry
+
+
+def history(team_id: str, post_id: str) -> list[Activity]:
+    """Comments and changes of a post, newest first: one Query."""
+    return list(
+        Activity.query(
+            keys.team(team_id),
+            Activity.sk.startswith(Activity.prefix(post_id)),
+            consistent_read=True,
+            scan_index_forward=False,
+        )
+    )
 
 
 def due_between(team_id: str, start: datetime, end: datetime) -> list[Post]:
@@ -67,6 +255,12 @@ def ideas(team_id: str) -> list[Post]:
     return list(Post.ideas.query(keys.team(team_id), consistent_read=True))
 
 
+def trashed(team_id: str, now: datetime) -> list[Post]:
+    """The team's trash, newest first; TTL deletes within days, so expired ones are skipped."""
+    found = Post.trash.query(keys.team(team_id), consistent_read=True, scan_index_forward=False)
+    return [post for post in found if post.expires_at is None or post.expires_at > now]
+
+
 def owned_between(person_id: str, start: datetime, end: datetime) -> list[Post]:
     """Posts a person owns in any team, due in [start, end): one Query of ``by_owner``."""
     return list(
@@ -74,3 +268,27 @@ def owned_between(person_id: str, start: datetime, end: datetime) -> list[Post]:
             f"OWNER#{person_id}", Post.owner_sk.between(keys.instant(start), keys.instant(end))
         )
     )
+
+
+def _entry(post: Post, actor: str, kind: str, now: datetime, **details) -> Activity:
+    return Activity.new(post.team_id, post.post_id, person_id=actor, kind=kind, at=now, **details)
+
+
+def _remember_tags(transaction: TransactWrite, post: Post) -> None:
+    if post.tags:
+        transaction.update(
+            Team(*Team.key(post.team_id)),
+            actions=[Team.tags.add(post.tags)],
+            condition=Team.pk.exists(),
+        )
+
+
+def _shown(value) -> str:
+    """A value as history shows it (instants in UTC ISO; the view localizes them)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return keys.instant(value)
+    if isinstance(value, set | list | tuple):
+        return ", ".join(sorted(value))
+    return str(value)

@@ -5,13 +5,11 @@ the team, with which role) and the person's ``teams`` map (a person's teams). Th
 also counts its admins, so "a team keeps at least one admin" is a write condition.
 """
 
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from app.store import Conflict, NotFound, connection, keys, people
+from app.store import Conflict, NotFound, connection, keys, lost_conditions_raise, people
 from app.store.models import Invite, Member, Person, SignInToken, Team
 
 ROLES = ("admin", "editor", "viewer")
@@ -111,7 +109,10 @@ def change_role(team_id: str, person_id: str, role: str) -> None:
     if current.role == role:
         return
     actions, condition = _admin_count_change(current.role, role)
-    with _conflicts_reported(), TransactWrite(connection=connection()) as transaction:
+    with (
+        lost_conditions_raise(Conflict("the membership changed meanwhile")),
+        TransactWrite(connection=connection()) as transaction,
+    ):
         transaction.update(
             Team(*Team.key(team_id)),
             actions=[Team.members[person_id]["role"].set(role), *actions],
@@ -128,7 +129,10 @@ def remove_member(team_id: str, person_id: str) -> None:
     """Take a person out of a team; raise LastAdmin for the team's only admin."""
     current = _member_to_change(team_id, person_id, becomes=None)
     actions, condition = _admin_count_change(current.role, None)
-    with _conflicts_reported(), TransactWrite(connection=connection()) as transaction:
+    with (
+        lost_conditions_raise(Conflict("the membership changed meanwhile")),
+        TransactWrite(connection=connection()) as transaction,
+    ):
         transaction.update(
             Team(*Team.key(team_id)),
             actions=[Team.members[person_id].remove(), *actions],
@@ -159,17 +163,6 @@ def _admin_count_change(was: str | None, becomes: str | None):
     if was != "admin" and becomes == "admin":
         return [Team.admin_count.add(1)], Team.pk.exists()
     return [], Team.pk.exists()
-
-
-@contextmanager
-def _conflicts_reported(reported: Exception | None = None):
-    """Report a lost transaction condition as ``reported`` (a Conflict by default)."""
-    try:
-        yield
-    except TransactWriteError as error:
-        if people.conditional_failure(error):
-            raise reported or Conflict("changed meanwhile") from error
-        raise
 
 
 # Invitations -------------------------------------------------------------------------------
@@ -217,7 +210,7 @@ def pending_invites(team_id: str, now: datetime) -> list[Invite]:
 
 
 def revoke_invite(team_id: str, token_hash: str) -> None:
-    with _conflicts_reported(NotFound("invite")), TransactWrite(connection=connection()) as tx:
+    with lost_conditions_raise(NotFound("invite")), TransactWrite(connection=connection()) as tx:
         tx.delete(Invite(*Invite.key(team_id, token_hash)), condition=Invite.pk.exists())
         tx.delete(SignInToken(*SignInToken.key(token_hash)))
 
@@ -233,7 +226,7 @@ def accept_invite(token: SignInToken, someone: Person, now: datetime) -> Team:
         raise NotFound("team")
     token_hash = token.pk.removeprefix("TOKEN#")
     joins = joined.member(someone.person_id) is None
-    with _conflicts_reported(NotFound("invite")), TransactWrite(connection=connection()) as tx:
+    with lost_conditions_raise(NotFound("invite")), TransactWrite(connection=connection()) as tx:
         tx.update(
             token, actions=[SignInToken.used_at.set(now)], condition=people.redeem_condition(now)
         )
