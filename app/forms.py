@@ -11,11 +11,11 @@ from app.i18n import LANGUAGES, valid_zone, zone_names
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 
 
-def _strip(value):
+def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _no_control_characters(form, field):
+def no_control_characters(form, field):
     if field.data and any(ord(char) < 32 for char in field.data):
         raise ValidationError(_l("Please remove line breaks and control characters."))
 
@@ -41,7 +41,7 @@ class EmailForm(Form):
             Length(max=254, message=_l("That address is too long.")),
             Regexp(EMAIL_PATTERN, message=_l("Enter an email address like name@example.com.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
 
 
@@ -52,8 +52,8 @@ def _zone_field(label):
 class ProfileForm(Form):
     name = StringField(
         _l("Your name"),
-        [InputRequired(_l("Tell your team who you are.")), Length(max=80), _no_control_characters],
-        filters=[_strip],
+        [InputRequired(_l("Tell your team who you are.")), Length(max=80), no_control_characters],
+        filters=[strip],
     )
     language = SelectField(_l("Language"), choices=_choices(LANGUAGES.items()))
     zone = _zone_field(_l("Your time zone"))
@@ -65,8 +65,8 @@ class ProfileForm(Form):
 class TeamForm(Form):
     team_name = StringField(
         _l("Team name"),
-        [InputRequired(_l("Give the team a name.")), Length(max=80), _no_control_characters],
-        filters=[_strip],
+        [InputRequired(_l("Give the team a name.")), Length(max=80), no_control_characters],
+        filters=[strip],
     )
     team_zone = _zone_field(_l("Team time zone"))
     team_language = SelectField(_l("Team language"), choices=_choices(LANGUAGES.items()))

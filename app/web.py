@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, render_template, request
+from flask import Flask, current_app, redirect, render_template, request, session
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
@@ -38,9 +38,10 @@ def wants_fragment() -> bool:
 def render(template: str, block: str | None = None, status: int = 200, **context):
     """Render a page, or only its named block when htmx swaps that block."""
     if block and wants_fragment():
-        # Messages flashed during a swap reach the page out of band.
-        flashed = render_template("partials/flash.html", out_of_band=True)
-        return render_block(template, block, **context) + flashed, status
+        html = render_block(template, block, **context)
+        if session.get("_flashes"):  # messages flashed during a swap reach the page out of band
+            html += render_template("partials/flash.html", out_of_band=True)
+        return html, status
     return render_template(template, **context), status
 
 

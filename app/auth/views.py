@@ -122,7 +122,7 @@ def confirm(token: str):
             teams.accept_invite(found, someone, now())
         except NotFound:
             return _expired_link()
-        destination = url_for("teams.home", team_id=team.team_id)
+        destination = url_for("planner.calendar", team_id=team.team_id)
     start_session(someone)
     if team is not None:
         session["team"] = team.team_id

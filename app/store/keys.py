@@ -23,6 +23,11 @@ def instant(moment: datetime) -> str:
     return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc:%H:%M:%S}Z"
 
 
+def precise_instant(moment: datetime) -> str:
+    """Like ``instant``, with microseconds: orders entries written within one second."""
+    return f"{instant(moment)[:-1]}.{moment.astimezone(UTC).microsecond:06d}Z"
+
+
 def team(team_id: str) -> str:
     return f"TEAM#{team_id}"
 

@@ -4,6 +4,8 @@ moto's consumed-capacity figures are placeholders, so what is counted is what a 
 requests, and items read (``ScannedCount`` for a Query, items returned for a get).
 """
 
+import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,11 +55,17 @@ def items_read(operation: str, response: dict) -> int:
 class Meter:
     calls: list[str] = field(default_factory=list)
     items: int = 0
+    seconds: float = 0.0  # time spent waiting for DynamoDB
+    _started: dict = field(default_factory=dict)
 
     def __call__(self, operation: str, params: dict, response: dict) -> None:
-        if response:
-            self.calls.append(operation)
-            self.items += items_read(operation, response)
+        thread = threading.get_ident()
+        if not response:
+            self._started[thread] = time.perf_counter()
+            return
+        self.seconds += time.perf_counter() - self._started.pop(thread, time.perf_counter())
+        self.calls.append(operation)
+        self.items += items_read(operation, response)
 
 
 @contextmanager

@@ -304,7 +304,8 @@ class Activity(Model):
 
     @classmethod
     def new(cls, team_id: str, post_id: str, **attributes) -> "Activity":
-        sort_key = f"{cls.prefix(post_id)}{keys.instant(attributes['at'])}#{keys.new_id(8)}"
+        at = keys.precise_instant(attributes["at"])
+        sort_key = f"{cls.prefix(post_id)}{at}#{keys.new_id(8)}"
         return cls(keys.team(team_id), sort_key, post_id=post_id, **attributes)
 
     def change_list(self) -> list[tuple[str, str, str]]:

@@ -32,7 +32,7 @@ def new_post(
     owner_id: str | None = None,
     channels: Iterable[str] = (),
     status: str = "idea",
-    tags: Iterable[str] = (),
+    tags: Iterable[str] | None = (),
     reviewer_id: str | None = None,
 ) -> Post:
     post_id = keys.new_id()
@@ -46,7 +46,7 @@ def new_post(
         owner_id=owner_id,
         channels=list(channels),
         status=status,
-        tags=set(tags) or None,
+        tags=set(tags or ()) or None,
         reviewer_id=reviewer_id,
         created_by=created_by,
         created_at=now,
@@ -154,12 +154,14 @@ def move(
     zone: str,
     actor: str,
     now: datetime,
+    promote_idea: bool = False,
 ) -> Post:
     """Give a post a new due time without reading it first: one transaction.
 
     The caller passes what its view showed (version, due, owner); the write is conditional on
     all three, so a post changed meanwhile raises PostConflict instead of being overwritten.
-    An idea that gets a date and has no owner is given to the person who dated it.
+    An idea that gets a date and has no owner is given to the person who dated it, and with
+    ``promote_idea`` (its status was "idea") it becomes a draft.
     """
     owner = seen_owner or actor
     post = Post(*Post.key(team_id, post_id), team_id=team_id, post_id=post_id, version=version)
@@ -177,6 +179,9 @@ def move(
         Post.idea_key.remove(),
         Post.updated_at.set(now),
     ]
+    if promote_idea:
+        actions.append(Post.status.set("draft"))
+        seen &= Post.status == "idea"
     changes = {"due": [_shown(seen_due), _shown(due)]}
     if owner != seen_owner:
         changes["owner_id"] = [_shown(seen_owner), owner]

@@ -103,6 +103,11 @@ def update_team(changed: Team, *, name: str, zone: str, language: str) -> None:
                 )
 
 
+def set_channels(changed: Team, channels: list[str]) -> None:
+    with lost_conditions_raise(NotFound("team")):
+        changed.update(actions=[Team.channels.set(channels)], condition=Team.pk.exists())
+
+
 def change_role(team_id: str, person_id: str, role: str) -> None:
     """Give a member another role; raise LastAdmin if the team would have no admin left."""
     current = _member_to_change(team_id, person_id, becomes=role)

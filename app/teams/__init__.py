@@ -1,7 +1,5 @@
 """Teams: the start page, a team's home, members and invitations, team settings."""
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
@@ -10,12 +8,10 @@ from app.auth import login_required, team_member
 from app.auth.views import link_to
 from app.errors import error_page
 from app.forms import InviteForm, RoleForm, TeamForm, role_labels
-from app.store import Conflict, NotFound, people, posts, teams
+from app.store import Conflict, NotFound, people, teams
 from app.web import go, now, render, wants_fragment
 
 bp = Blueprint("teams", __name__)
-
-UPCOMING_DAYS = 14
 
 
 @bp.get("/")
@@ -27,7 +23,7 @@ def start():
         return redirect(url_for("teams.new"))
     last = session.get("team")
     team_id = last if g.person.role_in(last or "") else mine[0]["team_id"]
-    return redirect(url_for("teams.home", team_id=team_id))
+    return redirect(url_for("planner.calendar", team_id=team_id))
 
 
 @bp.get("/teams")
@@ -53,23 +49,6 @@ def new():
         return go(url_for("teams.members", team_id=created.team_id))
     status = 422 if request.method == "POST" else 200
     return render("teams/new.html", "team_form", status, form=form)
-
-
-@bp.get("/t/<team_id>/")
-@team_member()
-def home(team_id: str):
-    session["team"] = team_id
-    team = g.team
-    start = now()
-    upcoming = posts.due_between(team_id, start, start + timedelta(days=UPCOMING_DAYS))
-    return render(
-        "teams/home.html",
-        team=team,
-        upcoming=upcoming,
-        ideas=posts.ideas(team_id),
-        owners={member.person_id: member for member in team.member_list()},
-        days=UPCOMING_DAYS,
-    )
 
 
 # Members -----------------------------------------------------------------------------------

@@ -1,0 +1,645 @@
+"""The planner: month, week and agenda views of a team's posts, My posts, and the post panel."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
+from flask_babel import format_date, format_number
+from flask_babel import gettext as _
+
+from app.auth import RANKS, login_required, team_member
+from app.errors import error_page
+from app.i18n import STATUS_LABELS
+from app.planner import history, periods
+from app.planner.board import Board, overdue
+from app.planner.forms import CHANNEL_LIMITS, TITLE_LIMITS, PostForm, channel_warnings
+from app.store import NotFound, posts, teams
+from app.store.models import Post, PostBody
+from app.store.posts import PostConflict
+from app.web import TemplateMacros, go, now, render, wants_fragment
+
+bp = Blueprint("planner", __name__)
+
+AGENDA_DAYS = 30
+OVERDUE_LOOKBACK_DAYS = 14
+COMMENT_LIMIT = 2000
+
+
+# Helpers shared by the views ---------------------------------------------------------------
+
+
+def viewer_zone() -> ZoneInfo:
+    return ZoneInfo(g.person.zone)
+
+
+def today() -> date:
+    return now().astimezone(viewer_zone()).date()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Combinable filters, kept in the URL; unknown values are ignored, not errors."""
+
+    owner: str = ""
+    channel: str = ""
+    status: str = ""
+    tag: str = ""
+
+    @classmethod
+    def from_request(cls, team) -> "Filters":
+        args = request.args
+        owner = args.get("owner", "")
+        channel = args.get("channel", "")
+        status = args.get("status", "")
+        return cls(
+            owner=owner if team.member(owner) else "",
+            channel=channel if channel in (team.channels or []) else "",
+            status=status if status in STATUS_LABELS else "",
+            tag=args.get("tag", "")[:40],
+        )
+
+    def keep(self, post: Post) -> bool:
+        return (
+            (not self.owner or post.owner_id == self.owner)
+            and (not self.channel or self.channel in (post.channels or []))
+            and (not self.status or post.status == self.status)
+            and (not self.tag or self.tag in (post.tags or set()))
+        )
+
+    def args(self) -> dict:
+        return {name: value for name, value in self.__dict__.items() if value}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.args())
+
+
+def _view_context(team, filters: Filters, *, days, month=None, **context) -> dict:
+    """What every calendar view's template gets: the team, its filters and the board."""
+    board = Board(
+        team_id=team.team_id,
+        members={member.person_id: member for member in team.member_list()},
+        zone=viewer_zone(),
+        moment=now(),
+        can_edit=RANKS[g.role] >= RANKS["editor"],
+        posts_by_day=days,
+        month=month,
+    )
+    return {
+        "team": team,
+        "filters": filters,
+        "board": board,
+        "month": month,
+        "today": board.today,
+        "can_edit": board.can_edit,
+        **context,
+    }
+
+
+def _by_day(found: list[Post], zone: ZoneInfo) -> dict[date, list[Post]]:
+    ordered = sorted(found, key=lambda post: post.due)
+    return {
+        day: list(group)
+        for day, group in groupby(ordered, key=lambda post: periods.local_day(post.due, zone))
+    }
+
+
+# Calendar views ----------------------------------------------------------------------------
+
+
+@bp.get("/t/<team_id>/")
+@team_member()
+def calendar(team_id: str):
+    session["team"] = team_id
+    return _month_page(g.team, periods.Month.containing(today()))
+
+
+@bp.get("/t/<team_id>/month/<month>")
+@team_member()
+def month(team_id: str, month: str):
+    parsed = periods.Month.parse(month)
+    if parsed is None:
+        abort(404)
+    return _month_page(g.team, parsed)
+
+
+def _month_page(team, month: periods.Month):
+    zone, filters = viewer_zone(), Filters.from_request(team)
+    start, end = periods.bounds(month.first, month.after_last, zone)
+    found = [post for post in posts.due_between(team.team_id, start, end) if filters.keep(post)]
+    context = _view_context(
+        team,
+        filters,
+        view="month",
+        month=month,
+        weeks=month.weeks(g.person.week_start),
+        days=_by_day(found, zone),
+        ideas=[post for post in posts.ideas(team.team_id) if filters.keep(post)],
+    )
+    return render("planner/month.html", "calendar", **context)
+
+
+@bp.get("/t/<team_id>/week/<day>")
+@team_member()
+def week(team_id: str, day: str):
+    parsed = periods.parse_day(day)
+    if parsed is None:
+        abort(404)
+    team, zone, filters = g.team, viewer_zone(), Filters.from_request(g.team)
+    first = periods.week_of(parsed, g.person.week_start)
+    if first != parsed:
+        return redirect(url_for("planner.week", team_id=team_id, day=first, **filters.args()))
+    after = first + timedelta(days=7)
+    found = posts.due_between(team_id, *periods.bounds(first, after, zone))
+    context = _view_context(
+        team,
+        filters,
+        view="week",
+        first=first,
+        week_days=[first + timedelta(days=n) for n in range(7)],
+        days=_by_day([post for post in found if filters.keep(post)], zone),
+        previous=first - timedelta(days=7),
+        next=after,
+    )
+    return render("planner/week.html", "calendar", **context)
+
+
+@bp.get("/t/<team_id>/agenda")
+@team_member()
+def agenda(team_id: str):
+    team, zone, filters = g.team, viewer_zone(), Filters.from_request(g.team)
+    first = periods.parse_day(request.args.get("from")) or today()
+    lookback = first - timedelta(days=OVERDUE_LOOKBACK_DAYS)
+    after = first + timedelta(days=AGENDA_DAYS)
+    found = [
+        post
+        for post in posts.due_between(team_id, *periods.bounds(lookback, after, zone))
+        if filters.keep(post)
+    ]
+    start, moment = periods.local_midnight(first, zone), now()
+    context = _view_context(
+        team,
+        filters,
+        view="agenda",
+        days=_by_day([post for post in found if post.due >= start], zone),
+        late=[post for post in found if post.due < start and overdue(post, moment)],
+        first=first,
+        after=after,
+        last=after - timedelta(days=1),
+        previous=first - timedelta(days=AGENDA_DAYS),
+    )
+    return render("planner/agenda.html", "calendar", **context)
+
+
+@bp.get("/my/posts")
+@login_required
+def my_posts():
+    """The signed-in person's posts in every team: overdue ones, then the next 30 days."""
+    zone, moment = viewer_zone(), now()
+    first = moment.astimezone(zone).date()
+    start, end = periods.bounds(
+        first - timedelta(days=OVERDUE_LOOKBACK_DAYS), first + timedelta(days=AGENDA_DAYS), zone
+    )
+    my_teams = g.person.team_entries()
+    found = {
+        (post.team_id, post.post_id): post
+        for post in posts.owned_between(g.person.person_id, start, end)
+        if post.team_id in my_teams
+    }
+    # by_owner is a GSI (eventually consistent): make sure the post just saved is there.
+    just_saved = session.pop("just_saved", None)
+    if just_saved and tuple(just_saved) not in found and just_saved[0] in my_teams:
+        loaded = posts.load(*just_saved)
+        if loaded and loaded[0].owner_id == g.person.person_id and loaded[0].due:
+            found[tuple(just_saved)] = loaded[0]
+    mine = [post for post in found.values() if start <= post.due < end]
+    midnight = periods.local_midnight(first, zone)
+    days = _by_day([post for post in mine if post.due >= midnight], zone)
+    # Posts of several teams: no dragging here, owners are all the same person.
+    board = Board(
+        team_id="", members={}, zone=zone, moment=moment, can_edit=False, posts_by_day=days
+    )
+    return render(
+        "planner/my_posts.html",
+        late=sorted(
+            (p for p in mine if p.due < midnight and overdue(p, moment)), key=lambda p: p.due
+        ),
+        board=board,
+        team_names={team_id: entry["name"] for team_id, entry in my_teams.items()},
+        today=first,
+    )
+
+
+# The post panel ----------------------------------------------------------------------------
+
+
+def _form(team, formdata=None, post=None, body=None, **values) -> PostForm:
+    options = {
+        "channel_choices": team.channels or [],
+        "members": team.member_list(),
+        "zone": g.person.zone,
+    }
+    if post is not None:
+        return PostForm.for_post(post, body, **options)
+    return PostForm(formdata, **options, **values)
+
+
+def _loaded(team_id: str, post_id: str):
+    loaded = posts.load(team_id, post_id)
+    if loaded is None:
+        abort(404)
+    return loaded
+
+
+def _panel(team, post, body, *, form=None, status=200, conflict=None):
+    return render(
+        "planner/post.html",
+        "panel",
+        status,
+        team=team,
+        post=post,
+        body=body,
+        form=form or _form(team, post=post, body=body),
+        history=posts.history(team.team_id, post.post_id),
+        members={member.person_id: member for member in team.member_list()},
+        warnings=channel_warnings(post.channels or [], post.title, body.copy),
+        conflict=conflict,
+        can_edit=RANKS[g.role] >= RANKS["editor"],
+        moment=now(),
+        zone=viewer_zone(),
+    )
+
+
+@bp.get("/t/<team_id>/posts/new")
+@team_member("editor")
+def new_post(team_id: str):
+    day = periods.parse_day(request.args.get("date"))
+    form = _form(
+        g.team,
+        day=day.isoformat() if day else "",
+        at="09:00" if day else "",
+        owner=g.person.person_id if day else "",
+        status="draft" if day else "idea",
+    )
+    return render(
+        "planner/new.html",
+        "panel",
+        team=g.team,
+        form=form,
+        day=day,
+    )
+
+
+@bp.post("/t/<team_id>/posts")
+@team_member("editor")
+def create(team_id: str):
+    team = g.team
+    form = _form(team, request.form)
+    if not form.validate():
+        return render(
+            "planner/new.html",
+            "panel",
+            422,
+            team=team,
+            form=form,
+            day=None,
+        )
+    summary, body = form.summary(), form.body()
+    post = posts.new_post(team_id, created_by=g.person.person_id, now=now(), **summary)
+    posts.create(post, **body)
+    _remember_saved(post)
+    flash(_("Post saved."), "success")
+    if not wants_fragment():
+        return redirect(_calendar_url(team_id, post))
+    panel, _status = _panel(team, post, PostBody(*PostBody.key(team_id, post.post_id), **body))
+    return panel, 201, {"HX-Trigger": "calendar-changed"}
+
+
+def _calendar_url(team_id: str, post: Post) -> str:
+    if post.due is None:
+        return url_for("planner.calendar", team_id=team_id)
+    month = periods.Month.containing(periods.local_day(post.due, viewer_zone()))
+    return url_for("planner.month", team_id=team_id, month=str(month))
+
+
+def _remember_saved(post: Post) -> None:
+    if post.owner_id == g.person.person_id and post.due:
+        session["just_saved"] = [post.team_id, post.post_id]
+
+
+@bp.get("/t/<team_id>/posts/<post_id>")
+@team_member()
+def show(team_id: str, post_id: str):
+    post, body = _loaded(team_id, post_id)
+    return _panel(g.team, post, body)
+
+
+@bp.post("/t/<team_id>/posts/<post_id>")
+@team_member("editor")
+def save(team_id: str, post_id: str):
+    team = g.team
+    post, body = _loaded(team_id, post_id)
+    if post.deleted_at is not None:
+        return error_page(409, _("This post is in the trash. Restore it to edit it."))
+    form = _form(team, request.form)
+    if not form.validate():
+        return _panel(team, post, body, form=form, status=422)
+    expected = form.expected_version()
+    if expected != post.version:
+        return _conflict(team, post, body, form)
+    try:
+        posts.update(
+            post,
+            body,
+            summary=form.summary(),
+            body_fields=form.body(),
+            actor=g.person.person_id,
+            now=now(),
+        )
+    except PostConflict:
+        current, current_body = _loaded(team_id, post_id)
+        return _conflict(team, current, current_body, form)
+    _remember_saved(post)
+    flash(_("Post saved."), "success")
+    if not wants_fragment():
+        return redirect(url_for("planner.show", team_id=team_id, post_id=post_id))
+    panel, _status = _panel(team, post, body)
+    return panel, 200, {"HX-Trigger": "calendar-changed"}
+
+
+def _conflict(team, current: Post, current_body, mine: PostForm):
+    """Someone saved first: show both versions; "keep mine" re-sends mine on theirs."""
+    theirs = _form(team, post=current, body=current_body)
+    rows = [
+        (field.label.text, _shown_value(field), _shown_value(getattr(theirs, field.name)))
+        for field in mine
+        if field.name != "version"
+        and _shown_value(field) != _shown_value(getattr(theirs, field.name))
+    ]
+    mine.version.data = str(current.version)
+    return _panel(
+        team, current, current_body, form=theirs, status=409, conflict={"rows": rows, "mine": mine}
+    )
+
+
+def _shown_value(field) -> str:
+    data = field.data
+    if isinstance(data, list):
+        return ", ".join(data)
+    if field.name in ("owner", "reviewer"):
+        labels = {choice.value: str(choice.label) for choice in field.choices}
+        return labels.get(data or "", "")
+    if field.name == "status":
+        return str(STATUS_LABELS.get(data, data))
+    return data or ""
+
+
+@bp.post("/t/<team_id>/posts/<post_id>/move")
+@team_member("editor")
+def move(team_id: str, post_id: str):
+    """Drop a post on a day: it keeps its local time. Answers the two day cells, re-rendered."""
+    zone = viewer_zone()
+    target = periods.parse_day(request.form.get("date"))
+    version = request.form.get("version", "")
+    seen_due = _parse_instant(request.form.get("due", ""))
+    if target is None or not version.isdigit() or seen_due is False:
+        return error_page(
+            422,
+            _(
+                "Choose a date between %(first)d and %(last)d.",
+                first=periods.FIRST_YEAR,
+                last=periods.LAST_YEAR,
+            ),
+        )
+    at = seen_due.astimezone(zone).time() if seen_due else periods.DEFAULT_TIME
+    due = periods.local_instant(target, at, zone)
+    seen_owner = request.form.get("owner") or None
+    if seen_owner and not g.team.member(seen_owner):
+        seen_owner = None
+    try:
+        moved = posts.move(
+            team_id,
+            post_id,
+            version=int(version),
+            seen_due=seen_due,
+            seen_owner=seen_owner,
+            due=due,
+            zone=str(zone),
+            actor=g.person.person_id,
+            now=now(),
+            promote_idea=seen_due is None and request.form.get("status") == "idea",
+        )
+    except PostConflict:
+        if posts.load(team_id, post_id) is None:
+            abort(404)
+        flash(
+            _("Someone changed that post meanwhile: the calendar now shows it as it is."), "error"
+        )
+        if wants_fragment():
+            return "", 409, {"HX-Refresh": "true"}
+        return redirect(url_for("planner.show", team_id=team_id, post_id=post_id))
+    _remember_saved(moved)
+    if not wants_fragment():
+        flash(_("Post moved."), "success")
+        return redirect(_calendar_url(team_id, moved))
+    shown = periods.Month.parse(request.form.get("month", ""))
+    if shown is None:  # dropped in the week view: it refreshes itself
+        return "", 204, {"HX-Trigger": "calendar-changed"}
+    from_day = periods.local_day(seen_due, zone) if seen_due else None
+    changed = sorted({target, *([from_day] if from_day else [])})
+    start, end = periods.bounds(changed[0], changed[-1] + timedelta(days=1), zone)
+    filters = Filters.from_request(g.team)
+    found = [post for post in posts.due_between(team_id, start, end) if filters.keep(post)]
+    if periods.Month.containing(target) != shown:  # a grey day of the next or previous month
+        flash(_("Moved to %(date)s.", date=format_date(target, "d MMMM yyyy")), "success")
+    return render(
+        "planner/moved.html",
+        "cells",
+        **_view_context(
+            g.team,
+            filters,
+            cells=changed,
+            days=_by_day(found, zone),
+            month=shown,
+            was_idea=seen_due is None,
+            moved=moved,
+        ),
+    )
+
+
+def _parse_instant(text: str):
+    """An instant the page sent back (ISO, UTC), None if empty, False if malformed."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return moment if moment.tzinfo else False
+
+
+@bp.post("/t/<team_id>/posts/<post_id>/review")
+@team_member("editor")
+def review(team_id: str, post_id: str):
+    """The reviewer approves, or asks for changes with a comment."""
+    team = g.team
+    post, body = _loaded(team_id, post_id)
+    decision, note = request.form.get("decision"), (request.form.get("comment") or "").strip()
+    if post.status != "in_review":
+        return error_page(409, _("This post is not waiting for a review any more."))
+    if g.person.person_id != post.reviewer_id and g.role != "admin":
+        return error_page(403, _("Only the reviewer or an admin can review this post."))
+    if decision not in ("approve", "changes") or (decision == "changes" and not note):
+        return error_page(422, _("Say what should change, so the author knows."))
+    if str(post.version) != request.form.get("version"):
+        return error_page(409)
+    status, kind = ("approved", "approved") if decision == "approve" else ("draft", "changes")
+    try:
+        posts.update(
+            post,
+            body,
+            summary={"status": status},
+            body_fields={},
+            actor=g.person.person_id,
+            now=now(),
+            kind=kind,
+            text=note[:COMMENT_LIMIT],
+        )
+    except PostConflict:
+        return error_page(409)
+    flash(_("Approved.") if decision == "approve" else _("Changes requested."), "success")
+    if not wants_fragment():
+        return redirect(url_for("planner.show", team_id=team_id, post_id=post_id))
+    panel, _status = _panel(team, post, body)
+    return panel, 200, {"HX-Trigger": "calendar-changed"}
+
+
+@bp.post("/t/<team_id>/posts/<post_id>/comments")
+@team_member()
+def add_comment(team_id: str, post_id: str):
+    """Anyone in the team, viewers included, can comment."""
+    post, body = _loaded(team_id, post_id)
+    text = (request.form.get("text") or "").strip()
+    if not text or len(text) > COMMENT_LIMIT:
+        return error_page(
+            422,
+            _("Write a comment of up to %(count)s characters.", count=format_number(COMMENT_LIMIT)),
+        )
+    posts.comment(post, actor=g.person.person_id, text=text, now=now())
+    if not wants_fragment():
+        return redirect(url_for("planner.show", team_id=team_id, post_id=post_id) + "#history")
+    return render(
+        "planner/post.html",
+        "history",
+        team=g.team,
+        post=post,
+        history=posts.history(team_id, post_id),
+        members={m.person_id: m for m in g.team.member_list()},
+        zone=viewer_zone(),
+    )
+
+
+@bp.post("/t/<team_id>/posts/<post_id>/trash")
+@team_member("editor")
+def trash(team_id: str, post_id: str):
+    post, body = _loaded(team_id, post_id)
+    if post.deleted_at is None:
+        posts.trash(post, body, actor=g.person.person_id, now=now())
+    flash(
+        _(
+            "Moved to the trash. It stays there for %(days)d days.",
+            days=posts.TRASH_KEPT_FOR.days,
+        ),
+        "success",
+    )
+    if not wants_fragment():
+        return redirect(url_for("planner.calendar", team_id=team_id))
+    panel, _status = _panel(g.team, post, body)
+    return panel, 200, {"HX-Trigger": "calendar-changed"}
+
+
+@bp.post("/t/<team_id>/posts/<post_id>/restore")
+@team_member("editor")
+def restore(team_id: str, post_id: str):
+    post, body = _loaded(team_id, post_id)
+    if post.deleted_at is not None:
+        try:
+            posts.restore(post, body, actor=g.person.person_id, now=now())
+        except PostConflict:
+            return error_page(409)
+    flash(_("Restored."), "success")
+    return go(url_for("planner.show", team_id=team_id, post_id=post_id))
+
+
+@bp.get("/t/<team_id>/trash")
+@team_member()
+def trash_list(team_id: str):
+    return render(
+        "planner/trash.html",
+        team=g.team,
+        trashed=posts.trashed(team_id, now()),
+        kept_days=posts.TRASH_KEPT_FOR.days,
+        can_edit=RANKS[g.role] >= RANKS["editor"],
+        zone=viewer_zone(),
+    )
+
+
+@bp.route("/t/<team_id>/posts/<post_id>/duplicate", methods=["GET", "POST"])
+@team_member("editor")
+def duplicate(team_id: str, post_id: str):
+    """Copy a post to another day or channel (the copy starts as a draft)."""
+    team = g.team
+    post, body = _loaded(team_id, post_id)
+    form = _form(team, post=post, body=body)
+    if request.method == "POST":
+        form = _form(team, request.form)
+        form.title.data = form.title.data or post.title
+        if form.validate():
+            summary = {**form.summary(), "status": "draft" if form.summary()["due"] else "idea"}
+            copy = posts.new_post(team_id, created_by=g.person.person_id, now=now(), **summary)
+            posts.create(copy, **form.body(), activity="duplicated")
+            _remember_saved(copy)
+            flash(_("Copy created."), "success")
+            return go(url_for("planner.show", team_id=team_id, post_id=copy.post_id))
+        return render("planner/duplicate.html", "panel", 422, team=team, post=post, form=form)
+    return render("planner/duplicate.html", "panel", team=team, post=post, form=form)
+
+
+# Channels ----------------------------------------------------------------------------------
+
+
+@bp.post("/t/<team_id>/channels")
+@team_member("admin")
+def channels(team_id: str):
+    team = g.team
+    name = " ".join((request.form.get("name") or "").split())
+    current = list(team.channels or [])
+    if request.form.get("remove"):
+        current = [channel for channel in current if channel != request.form["remove"]]
+    elif not name or len(name) > 30:
+        return error_page(422, _("Name the channel in up to 30 characters."))
+    elif name.casefold() in {channel.casefold() for channel in current}:
+        return error_page(422, _("The team has that channel already."))
+    else:
+        current.append(name)
+    try:
+        teams.set_channels(team, current)
+    except NotFound:
+        abort(404)
+    flash(_("Channels saved."), "success")
+    return go(url_for("teams.team_settings", team_id=team_id))
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(
+        board_macros=TemplateMacros("planner/_board.html"),
+        channel_limits=CHANNEL_LIMITS,
+        title_limits=TITLE_LIMITS,
+        is_overdue=overdue,
+        activity_sentence=history.activity_sentence,
+        change_line=history.change_line,
+        comment_html=history.comment_html,
+    )
+    app.register_blueprint(bp)

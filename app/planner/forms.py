@@ -1,0 +1,219 @@
+"""The post form: every field validated on the server, with a message next to it."""
+
+from datetime import date, datetime, time
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    Form,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.forms import no_control_characters, strip
+from app.i18n import STATUS_LABELS
+from app.planner import periods
+from app.store.models import Member, Post, PostBody
+
+# DynamoDB items hold at most 400 KB; the body item keeps room for its keys and attributes.
+MAX_BODY_BYTES = 350_000
+MAX_TAGS, MAX_TAG_LENGTH = 20, 40
+# Characters each channel shows (a warning while typing, never a block).
+CHANNEL_LIMITS = {
+    "X": 280,
+    "Threads": 500,
+    "LinkedIn": 3000,
+    "Instagram": 2200,
+    "TikTok": 2200,
+    "Facebook": 63206,
+}
+TITLE_LIMITS = {"YouTube": 100}
+
+
+def channel_warnings(channels, title: str, copy: str) -> list[tuple[str, int, int]]:
+    """``(channel, length, limit)`` for every selected channel whose limit is exceeded."""
+    over = []
+    for channel in channels:
+        if channel in CHANNEL_LIMITS and len(copy) > CHANNEL_LIMITS[channel]:
+            over.append((channel, len(copy), CHANNEL_LIMITS[channel]))
+        if channel in TITLE_LIMITS and len(title) > TITLE_LIMITS[channel]:
+            over.append((channel, len(title), TITLE_LIMITS[channel]))
+    return over
+
+
+class PostForm(Form):
+    title = StringField(
+        _l("Title"),
+        [
+            InputRequired(_l("Give the post a title.")),
+            Length(max=200, message=_l("Keep the title under 200 characters.")),
+            no_control_characters,
+        ],
+        filters=[strip],
+    )
+    copy = TextAreaField(_l("Copy"), [Optional()])
+    channels = SelectMultipleField(
+        _l("Channels"),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,
+    )
+    owner = SelectField(_l("Owner"), validate_choice=False)
+    day = StringField(_l("Date"), [Optional()], filters=[strip])
+    at = StringField(_l("Time"), [Optional()], filters=[strip])
+    status = SelectField(_l("Status"), default="draft")
+    reviewer = SelectField(_l("Reviewer"), validate_choice=False)
+    tags = StringField(_l("Tags"), [Optional()], filters=[strip])
+    notes = TextAreaField(_l("Notes"), [Optional()])
+    published_url = StringField(_l("Published link"), [Optional()], filters=[strip])
+    version = HiddenField()
+
+    def __init__(
+        self, formdata=None, *, channel_choices, members: list[Member], zone: str, **kwargs
+    ):
+        super().__init__(formdata, **kwargs)
+        self.zone = ZoneInfo(zone)
+        self.members = {member.person_id: member for member in members}
+        self.channels.choices = [SelectChoice(channel, channel) for channel in channel_choices]
+        nobody = [SelectChoice("", _l("Nobody yet"))]
+        self.owner.choices = nobody + [SelectChoice(m.person_id, m.name) for m in members]
+        reviewers = [m for m in members if m.role in ("admin", "editor")]
+        self.reviewer.choices = nobody + [SelectChoice(m.person_id, m.name) for m in reviewers]
+        self.status.choices = [SelectChoice(value, label) for value, label in STATUS_LABELS.items()]
+        self._due: datetime | None = None
+
+    @classmethod
+    def for_post(cls, post: Post, body: PostBody, **kwargs) -> "PostForm":
+        zone = ZoneInfo(kwargs["zone"])
+        local = post.due.astimezone(zone) if post.due else None
+        return cls(
+            None,
+            title=post.title,
+            copy=body.copy,
+            channels=list(post.channels or []),
+            owner=post.owner_id or "",
+            day=local.date().isoformat() if local else "",
+            at=local.strftime("%H:%M") if local else "",
+            status=post.status,
+            reviewer=post.reviewer_id or "",
+            tags=", ".join(sorted(post.tags or [])),
+            notes=body.notes,
+            published_url=body.published_url or "",
+            version=str(post.version or ""),
+            **kwargs,
+        )
+
+    # Field checks ----------------------------------------------------------------------------
+
+    def validate_channels(self, field):
+        known = {choice.value for choice in self.channels.choices}
+        unknown = [channel for channel in field.data or [] if channel not in known]
+        if unknown:
+            raise ValidationError(_l("Unknown channel: %(names)s.", names=", ".join(unknown)))
+
+    def validate_owner(self, field):
+        if field.data and field.data not in self.members:
+            raise ValidationError(_l("Choose an owner from this team."))
+        if not field.data and self.day.data:
+            raise ValidationError(_l("A post with a date needs an owner."))
+
+    def validate_day(self, field):
+        if not field.data or periods.parse_day(field.data):
+            return
+        try:
+            date.fromisoformat(field.data)
+        except ValueError:
+            raise ValidationError(_l("Enter a date like 2026-12-05.")) from None
+        raise ValidationError(
+            _l(
+                "Choose a date between %(first)d and %(last)d.",
+                first=periods.FIRST_YEAR,
+                last=periods.LAST_YEAR,
+            )
+        )
+
+    def validate_at(self, field):
+        if field.data and not self.day.data:
+            raise ValidationError(_l("Pick a date for this time."))
+        try:
+            at = time.fromisoformat(field.data) if field.data else periods.DEFAULT_TIME
+        except ValueError:
+            raise ValidationError(_l("Enter a time like 09:30.")) from None
+        day = periods.parse_day(self.day.data)
+        if day is not None:
+            self._due = periods.local_instant(day, at.replace(second=0, microsecond=0), self.zone)
+
+    def validate_status(self, field):
+        if field.data not in STATUS_LABELS:
+            raise ValidationError(_l("Choose a status from the list."))
+
+    def validate_reviewer(self, field):
+        if field.data and field.data not in {c.value for c in self.reviewer.choices}:
+            raise ValidationError(_l("Choose a reviewer who can edit in this team."))
+        if not field.data and self.status.data == "in_review":
+            raise ValidationError(_l("Pick who reviews the post."))
+
+    def validate_copy(self, field):
+        size = len((field.data or "").encode()) + len((self.notes.data or "").encode())
+        if size > MAX_BODY_BYTES:
+            raise ValidationError(
+                _l(
+                    "Copy and notes are too long to store (%(size)d KB; at most %(limit)d KB).",
+                    size=size // 1000,
+                    limit=MAX_BODY_BYTES // 1000,
+                )
+            )
+
+    def validate_tags(self, field):
+        tags = self.tag_set()
+        if len(tags) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in tags):
+            raise ValidationError(
+                _l(
+                    "Use at most %(count)d tags of %(length)d characters.",
+                    count=MAX_TAGS,
+                    length=MAX_TAG_LENGTH,
+                )
+            )
+
+    def validate_published_url(self, field):
+        if not field.data:
+            return
+        parts = urlsplit(field.data)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(field.data) > 2000:
+            raise ValidationError(_l("Enter a web address starting with https://"))
+
+    # Results ---------------------------------------------------------------------------------
+
+    def tag_set(self) -> set[str]:
+        return {tag.strip() for tag in (self.tags.data or "").split(",") if tag.strip()}
+
+    def summary(self) -> dict:
+        """The validated summary fields, as the store's post attributes."""
+        return {
+            "title": self.title.data,
+            "channels": list(self.channels.data or []),
+            "owner_id": self.owner.data or None,
+            "due": self._due,
+            "zone": str(self.zone),
+            # A post that gets a date is no longer just an idea.
+            "status": "draft" if self._due and self.status.data == "idea" else self.status.data,
+            "tags": self.tag_set() or None,
+            "reviewer_id": self.reviewer.data or None,
+        }
+
+    def body(self) -> dict:
+        return {
+            "copy": self.copy.data or "",
+            "notes": self.notes.data or "",
+            "published_url": self.published_url.data or None,
+        }
+
+    def expected_version(self) -> int | None:
+        return int(self.version.data) if (self.version.data or "").isdigit() else None

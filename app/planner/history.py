@@ -1,0 +1,89 @@
+"""How a post's history reads: one sentence per entry, one line per changed field."""
+
+import re
+from datetime import datetime
+
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+
+from app.i18n import STATUS_LABELS
+from app.web import linkify
+
+SENTENCES = {
+    "created": _l("%(name)s created the post"),
+    "duplicated": _l("%(name)s created this copy"),
+    "changed": _l("%(name)s changed the post"),
+    "moved": _l("%(name)s moved the post"),
+    "trashed": _l("%(name)s moved the post to the trash"),
+    "restored": _l("%(name)s restored the post"),
+    "approved": _l("%(name)s approved the post"),
+    "changes": _l("%(name)s asked for changes"),
+    "comment": _l("%(name)s commented"),
+}
+FIELDS = {
+    "title": _l("Title"),
+    "channels": _l("Channels"),
+    "owner_id": _l("Owner"),
+    "due": _l("Date"),
+    "status": _l("Status"),
+    "tags": _l("Tags"),
+    "reviewer_id": _l("Reviewer"),
+    "copy": _l("Copy"),
+    "notes": _l("Notes"),
+    "published_url": _l("Published link"),
+    "zone": _l("Time zone"),
+}
+LONG_TEXT = ("copy", "notes")
+
+
+def activity_sentence(kind: str, name: str) -> Markup:
+    """One translated sentence with the person's name in bold (the name is escaped)."""
+    sentence = escape(str(SENTENCES.get(kind, "%(name)s")))  # Markup: "%" escapes the name
+    return sentence % {"name": Markup("<strong>%s</strong>") % name}
+
+
+def _value(field: str, value: str, members) -> str:
+    if not value:
+        return "—"
+    if field in ("owner_id", "reviewer_id"):
+        member = members.get(value)
+        return member.name if member else "—"
+    if field == "status":
+        return str(STATUS_LABELS.get(value, value))
+    if field == "due":
+        return format_datetime(datetime.fromisoformat(value), "d MMM yyyy HH:mm")
+    return value
+
+
+def change_line(field: str, before: str, after: str, members) -> str:
+    label = FIELDS.get(field, field)
+    if field in LONG_TEXT:
+        return str(_l("%(field)s edited", field=label))
+    return str(
+        _l(
+            "%(field)s: %(before)s → %(after)s",
+            field=label,
+            before=_value(field, before, members),
+            after=_value(field, after, members),
+        )
+    )
+
+
+def comment_html(text: str, members) -> Markup:
+    """Escape a comment, make links clickable and highlight @mentions of teammates."""
+    html = str(linkify(text))
+    names = sorted(
+        {
+            str(escape(part))
+            for m in members.values()
+            for part in (m.name, m.name.split()[0])
+            if part
+        },
+        key=len,
+        reverse=True,
+    )
+    if names:
+        pattern = re.compile("@(" + "|".join(re.escape(name) for name in names) + r")\b")
+        html = pattern.sub(lambda found: f'<strong class="mention">{found.group(0)}</strong>', html)
+    return Markup(html)  # noqa: S704  (built from escaped text only)
