@@ -164,3 +164,31 @@ def new_page(browser) -> Iterator[Callable[..., object]]:
 def page(new_page, live_server):
     """A page in its own browser context, on a fresh store."""
     return new_page()
+
+
+@pytest.fixture
+def page_as(app, live_server, new_page) -> Callable[..., object]:
+    """Open a page in a fresh browser context, already signed in as ``someone``.
+
+    ``page_as(person, **context_options)`` skips the email round trip: it starts a server-side
+    session in the store, as signing in does, and puts the signed session cookie in the
+    context. The session starts at the app's clock, so a test that fixes the clock first
+    signs in at that time.
+    """
+    from datetime import timedelta
+
+    from app.store import people
+
+    def open_page(someone, **context_options):
+        page = new_page(**context_options)
+        with app.app_context():
+            now = app.extensions["cadenza"].clock()
+            raw = people.start_session(someone.person_id, now, timedelta(days=1))
+        serializer = app.session_interface.get_signing_serializer(app)
+        cookie = serializer.dumps({"sid": raw, "pid": someone.person_id})
+        page.context.add_cookies(
+            [{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": live_server}]
+        )
+        return page
+
+    return open_page

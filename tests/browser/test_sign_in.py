@@ -77,7 +77,7 @@ def test_a_new_person_signs_in_through_the_outbox_link_and_sees_their_team(page,
     switcher.locator("summary").click()
     expect(switcher.get_by_role("link", name="Cantina Aurora")).to_be_visible()
     expect(page.locator("#person-menu summary")).to_have_text("Ada")
-    expect(page.get_by_text("Nothing planned yet.")).to_be_visible()
+    expect(page.locator("#month-grid")).to_be_visible()
 
 
 def test_the_welcome_form_leads_to_the_team_page_as_a_whole_page(page, live_server):
