@@ -50,6 +50,9 @@ class Config:
     login_rate_per_ip: int = 30
     login_rate_window_minutes: int = 15
     session_days: int = 30
+    ses_rate: float = 1.0  # emails per second SES accepts (1 in the SES sandbox)
+    nudge_budget_seconds: float = 25.0  # a run stops claiming after this (Lambda timeout 30 s)
+    nudge_lease_seconds: int = 300  # a crashed run's claim expires after this
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
 
     @property
@@ -87,6 +90,10 @@ class Config:
             data_dir=data_dir,
             aws_endpoint=env.get("CADENZA_AWS_ENDPOINT") or None,
             aws_port=_int(env, "CADENZA_AWS_PORT", DEFAULT_AWS_PORT),
+            ses_rate=_float(env, "CADENZA_SES_RATE", cls.ses_rate),
+            nudge_budget_seconds=_float(
+                env, "CADENZA_NUDGE_BUDGET_SECONDS", cls.nudge_budget_seconds
+            ),
         )
         return config.with_mode_defaults()
 
@@ -114,6 +121,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0")
+    return value
 
 
 def _local_secret(data_dir: Path) -> str:

@@ -22,6 +22,7 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
     person          PERSON#<p> PERSON          with ``teams``: {team: {name, role}}
     email owner     EMAIL#<address, lower-case>  EMAIL   conditional put keeps addresses unique
     sign-in token   TOKEN#<sha256 of token>    TOKEN   TTL
+    used email link USED#<sha256 of link token> USED   TTL (one-click nudge actions: single use)
     session         SESSION#<sha256 of id>     SESSION TTL
     rate counter    RATE#<scope>#<key>         <window start>   TTL
 
@@ -67,6 +68,7 @@ Indexes cost writes only for items that carry their keys.
 from dataclasses import dataclass
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -149,6 +151,14 @@ class Member:
     email: str
     role: str
     joined_at: str
+    zone: str = "UTC"
+    leads: list | None = None
+    quiet: list | None = None
+    away: list | None = None
+    nudges_on: bool = True
+
+    def away_on(self, day) -> bool:
+        return bool(self.away) and self.away[0] <= day.isoformat() <= self.away[1]
 
 
 class Team(Model):
@@ -163,7 +173,9 @@ class Team(Model):
     language = UnicodeAttribute()
     channels = ListAttribute(of=UnicodeAttribute)
     tags = UnicodeSetAttribute(null=True)  # every tag used on a post, for autocompletion
-    # {person_id: {"name", "email", "role", "joined_at"}}
+    lead_minutes = ListAttribute(of=NumberAttribute, default=lambda: [1440, 60])
+    # {person_id: {"name", "email", "role", "joined_at", and the nudge preferences planning
+    #  needs: "zone", "leads", "quiet", "away", "nudges_on"}}
     members = MapAttribute(default=dict)
     # Kept with ``members``: "never remove the last admin" is a condition on this number,
     # which holds even when two admins act at the same moment.
@@ -336,24 +348,32 @@ class Schedule(Model):
 
 
 class Reminder(Model):
-    """One pending nudge for one post and person; in the ``due`` index only while pending."""
+    """One nudge to send: about a post (``TEAM#t`` / ``REMIND#post#kind``) or a person's daily
+    digest (``DIGEST#p`` / ``DIGEST``). In the ``due`` index only while pending.
+
+    ``due`` is when the job should act next (snoozes, quiet hours and retries move it);
+    ``for_due`` is the post's due time the reminder was planned for, so a reminder left over
+    from an earlier plan is recognised and cancelled instead of sent.
+    """
 
     class Meta(CalendarMeta):
         pass
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    team_id = UnicodeAttribute()
-    post_id = UnicodeAttribute()
+    team_id = UnicodeAttribute(default="")
+    post_id = UnicodeAttribute(default="")
     kind = UnicodeAttribute()
-    person_id = UnicodeAttribute()
+    person_id = UnicodeAttribute(default="")  # empty for the admins' escalation
     due = UTCDateTimeAttribute()
-    state = UnicodeAttribute(default="pending")
+    for_due = UTCDateTimeAttribute(null=True)
+    state = UnicodeAttribute(default="pending")  # pending, sent, cancelled, failed
     lease_owner = UnicodeAttribute(null=True)
     lease_until = UTCDateTimeAttribute(null=True)
     attempts = NumberAttribute(default=0)
     sent_at = UTCDateTimeAttribute(null=True)
-    error = UnicodeAttribute(null=True)
+    sent_to = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)  # why it was cancelled or failed, or who handed over
     due_bucket = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
 
@@ -363,9 +383,18 @@ class Reminder(Model):
     def key(cls, team_id: str, post_id: str, kind: str) -> tuple[str, str]:
         return keys.team(team_id), f"REMIND#{post_id}#{kind}"
 
+    @classmethod
+    def prefix(cls, post_id: str) -> str:
+        return f"REMIND#{post_id}#"
+
+    @classmethod
+    def digest_key(cls, person_id: str) -> tuple[str, str]:
+        return f"DIGEST#{person_id}", "DIGEST"
+
     def index_as_pending(self) -> None:
+        self.state = "pending"
         self.due_bucket = keys.due_bucket(self.due)
-        self.due_sk = f"{keys.instant(self.due)}#{self.team_id}#{self.post_id}#{self.kind}"
+        self.due_sk = f"{keys.instant(self.due)}#{self.pk}#{self.sk}"
 
 
 class Person(Model):
@@ -384,10 +413,33 @@ class Person(Model):
     # from the one item a request loads anyway.
     teams = MapAttribute(default=dict)
     created_at = UTCDateTimeAttribute()
+    # Nudge preferences. They are copied into each team's member entry (see Team.members), so
+    # that planning a post's reminders needs no extra read.
+    nudges_on = BooleanAttribute(default=True)
+    lead_minutes = ListAttribute(of=NumberAttribute, null=True)  # None: the team's default
+    quiet_start = UnicodeAttribute(default="21:00")  # "" for no quiet hours
+    quiet_end = UnicodeAttribute(default="08:00")
+    digest_on = BooleanAttribute(default=False)
+    digest_at = UnicodeAttribute(default="08:00")
+    away_from = UnicodeAttribute(null=True)  # ISO dates, both days included
+    away_until = UnicodeAttribute(null=True)
+    last_failure = MapAttribute(null=True)  # {"at", "reason", "post"} of an undeliverable nudge
 
     @classmethod
     def key(cls, person_id: str) -> tuple[str, str]:
         return keys.person(person_id), "PERSON"
+
+    def nudge_preferences(self) -> dict:
+        """The preferences copied into each team's member entry."""
+        away = [self.away_from, self.away_until] if self.away_from and self.away_until else None
+        quiet = [self.quiet_start, self.quiet_end] if self.quiet_start and self.quiet_end else None
+        return {
+            "zone": self.zone,
+            "leads": [int(minutes) for minutes in self.lead_minutes] if self.lead_minutes else None,
+            "quiet": quiet,
+            "away": away,
+            "nudges_on": bool(self.nudges_on),
+        }
 
     def team_entries(self) -> dict[str, dict]:
         """``{team_id: {"name", "role"}}``."""
@@ -416,6 +468,18 @@ class EmailOwner(Model):
     @classmethod
     def key(cls, address: str) -> tuple[str, str]:
         return keys.email(address), "EMAIL"
+
+
+class UsedLink(Model):
+    """Marks a one-click email link as used (by its fingerprint) until it would expire."""
+
+    class Meta(SystemMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="USED")
+    used_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
 
 
 class SignInToken(Model):
@@ -463,4 +527,4 @@ class RateCounter(Model):
 
 
 CALENDAR_MODELS = (Team, Invite, Post, PostBody, Activity, Schedule, Reminder)
-SYSTEM_MODELS = (Person, EmailOwner, SignInToken, Session, RateCounter)
+SYSTEM_MODELS = (Person, EmailOwner, SignInToken, Session, RateCounter, UsedLink)

@@ -4,12 +4,20 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from app import aws
 from app.store import NotFound, conditional_failure, connection, keys, lost_conditions_raise
-from app.store.models import EmailOwner, Person, RateCounter, Session, SignInToken, Team
+from app.store.models import (
+    EmailOwner,
+    Person,
+    RateCounter,
+    Session,
+    SignInToken,
+    Team,
+    UsedLink,
+)
 
 
 def hash_secret(secret: str) -> str:
@@ -75,27 +83,57 @@ def find_or_create_person(address: str, now: datetime, language: str, zone: str)
 def update_profile(
     someone: Person, *, name: str, language: str, zone: str, week_start: int
 ) -> None:
-    """Change a person's profile, and their name in every team's member list, atomically."""
+    """Change a person's profile (and its copy in every team's member list), atomically."""
+    _update_person(someone, name=name, language=language, zone=zone, week_start=week_start)
+
+
+PREFERENCES = (
+    "nudges_on",
+    "lead_minutes",
+    "quiet_start",
+    "quiet_end",
+    "digest_on",
+    "digest_at",
+    "away_from",
+    "away_until",
+)
+
+
+def update_preferences(someone: Person, **preferences) -> None:
+    """Change a person's nudge preferences (and their copies in their teams), atomically."""
+    unknown = set(preferences) - set(PREFERENCES)
+    if unknown:
+        raise TypeError(f"not a preference: {', '.join(sorted(unknown))}")
+    _update_person(someone, **preferences)
+
+
+def _update_person(someone: Person, **values) -> None:
+    """Write person attributes, and the member entry copies in each of their teams.
+
+    Teams hold the name and the nudge preferences of their members (see Team.members), so
+    the person and every team item are one transaction (a person is in few teams).
+    """
+    for name, value in values.items():
+        setattr(someone, name, value)
+    copied = {"name": someone.name, **someone.nudge_preferences()}
     with TransactWrite(connection=connection()) as transaction:
         transaction.update(
             someone,
             actions=[
-                Person.name.set(name),
-                Person.language.set(language),
-                Person.zone.set(zone),
-                Person.week_start.set(week_start),
+                getattr(Person, name).set(value)
+                if value is not None
+                else getattr(Person, name).remove()
+                for name, value in values.items()
             ],
             condition=Person.pk.exists(),
         )
-        if name != someone.name:
-            for team_id in someone.team_entries():
-                transaction.update(
-                    Team(*Team.key(team_id)),
-                    actions=[Team.members[someone.person_id]["name"].set(name)],
-                    condition=Team.members[someone.person_id].exists(),
-                )
-    someone.name, someone.language, someone.zone = name, language, zone
-    someone.week_start = week_start
+        for team_id in someone.team_entries():
+            entry = Team.members[someone.person_id]
+            transaction.update(
+                Team(*Team.key(team_id)),
+                actions=[entry[field].set(value) for field, value in copied.items()],
+                condition=entry.exists(),
+            )
 
 
 # Sign-in tokens ----------------------------------------------------------------------------
@@ -155,6 +193,23 @@ def redeem_sign_in(raw: str, now: datetime) -> SignInToken:
     with lost_conditions_raise(NotFound("token")):
         found.update(actions=[SignInToken.used_at.set(now)], condition=redeem_condition(now))
     return found
+
+
+def use_link_once(fingerprint: str, now: datetime, until: datetime) -> bool:
+    """Remember a one-click link as used; False if it was used already (a conditional put)."""
+    used = UsedLink(f"USED#{fingerprint}", used_at=now, expires_at=until)
+    try:
+        used.save(condition=UsedLink.pk.does_not_exist())
+    except PutError as error:
+        if conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def forget_link(fingerprint: str) -> None:
+    """Let a link be used again (its action could not be carried out)."""
+    UsedLink(f"USED#{fingerprint}").delete()
 
 
 # Sessions ----------------------------------------------------------------------------------

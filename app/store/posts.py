@@ -11,6 +11,7 @@ from pynamodb.transactions import TransactWrite
 
 from app.store import Conflict, connection, keys, lost_conditions_raise, people
 from app.store.models import Activity, Post, PostBody, Team
+from app.store.reminders import ReminderWrites
 
 TRASH_KEPT_FOR = timedelta(days=30)
 SUMMARY_FIELDS = ("title", "channels", "owner_id", "due", "zone", "status", "tags", "reviewer_id")
@@ -63,6 +64,7 @@ def create(
     notes: str = "",
     published_url: str | None = None,
     activity: str = "created",
+    reminders: ReminderWrites | None = None,
 ) -> None:
     """Write a new post's summary, body and first history entry together."""
     with (
@@ -80,6 +82,17 @@ def create(
         )
         transaction.save(_entry(post, post.created_by, activity, post.created_at))
         _remember_tags(transaction, post)
+        if reminders:
+            reminders.add_to(transaction)
+
+
+def preview(post: Post, summary: dict) -> Post:
+    """A copy of the post with changes applied (the post itself is left as it is)."""
+    copy = Post.from_raw_data(post.serialize())
+    for field, value in summary.items():
+        setattr(copy, field, value)
+    copy.place()
+    return copy
 
 
 def load(team_id: str, post_id: str) -> tuple[Post, PostBody] | None:
@@ -105,6 +118,7 @@ def update(
     now: datetime,
     kind: str = "changed",
     text: str = "",
+    reminders: ReminderWrites | None = None,
 ) -> Post:
     """Apply changes to a loaded post; raise PostConflict if it changed since it was loaded.
 
@@ -140,6 +154,8 @@ def update(
             transaction.save(body)
         transaction.save(_entry(post, actor, kind, now, changes=changes, text=text))
         _remember_tags(transaction, post)
+        if reminders:
+            reminders.add_to(transaction)
     return post
 
 
@@ -150,25 +166,28 @@ def move(
     version: int,
     seen_due: datetime | None,
     seen_owner: str | None,
+    seen_status: str,
     due: datetime,
     zone: str,
     actor: str,
     now: datetime,
-    promote_idea: bool = False,
+    reminders: ReminderWrites | None = None,
 ) -> Post:
     """Give a post a new due time without reading it first: one transaction.
 
     The caller passes what its view showed (version, due, owner); the write is conditional on
     all three, so a post changed meanwhile raises PostConflict instead of being overwritten.
-    An idea that gets a date and has no owner is given to the person who dated it, and with
-    ``promote_idea`` (its status was "idea") it becomes a draft.
+    An idea that gets a date and has no owner is given to the person who dated it, and
+    becomes a draft.
     """
     owner = seen_owner or actor
+    status = "draft" if seen_status == "idea" else seen_status
     post = Post(*Post.key(team_id, post_id), team_id=team_id, post_id=post_id, version=version)
-    post.due, post.owner_id, post.deleted_at = due, owner, None
+    post.due, post.owner_id, post.status, post.deleted_at = due, owner, status, None
     post.place()
     seen = (Post.due == seen_due) if seen_due else Post.due.does_not_exist()
     seen &= (Post.owner_id == seen_owner) if seen_owner else Post.owner_id.does_not_exist()
+    seen &= Post.status == seen_status
     actions = [
         Post.due.set(due),
         Post.zone.set(zone),
@@ -177,11 +196,9 @@ def move(
         Post.owner_pk.set(post.owner_pk),
         Post.owner_sk.set(post.owner_sk),
         Post.idea_key.remove(),
+        Post.status.set(status),
         Post.updated_at.set(now),
     ]
-    if promote_idea:
-        actions.append(Post.status.set("draft"))
-        seen &= Post.status == "idea"
     changes = {"due": [_shown(seen_due), _shown(due)]}
     if owner != seen_owner:
         changes["owner_id"] = [_shown(seen_owner), owner]
@@ -195,11 +212,20 @@ def move(
             condition=Post.pk.exists() & Post.deleted_at.does_not_exist() & seen,
         )
         transaction.save(_entry(post, actor, "moved", now, changes=changes))
+        if reminders:
+            reminders.add_to(transaction)
     post.version = version + 1
     return post
 
 
-def trash(post: Post, body: PostBody, *, actor: str, now: datetime) -> None:
+def trash(
+    post: Post,
+    body: PostBody,
+    *,
+    actor: str,
+    now: datetime,
+    reminders: ReminderWrites | None = None,
+) -> None:
     """Move a post to the trash: kept 30 days (restorable), then DynamoDB's TTL removes it."""
     post.deleted_at = now
     post.expires_at = body.expires_at = now + TRASH_KEPT_FOR
@@ -211,9 +237,18 @@ def trash(post: Post, body: PostBody, *, actor: str, now: datetime) -> None:
         transaction.save(post)
         transaction.save(body)
         transaction.save(_entry(post, actor, "trashed", now))
+        if reminders:
+            reminders.add_to(transaction)
 
 
-def restore(post: Post, body: PostBody, *, actor: str, now: datetime) -> None:
+def restore(
+    post: Post,
+    body: PostBody,
+    *,
+    actor: str,
+    now: datetime,
+    reminders: ReminderWrites | None = None,
+) -> None:
     post.deleted_at = post.expires_at = body.expires_at = None
     post.updated_at = now
     post.place()
@@ -224,6 +259,8 @@ def restore(post: Post, body: PostBody, *, actor: str, now: datetime) -> None:
         transaction.save(post, condition=Post.deleted_at.exists())
         transaction.save(body)
         transaction.save(_entry(post, actor, "restored", now))
+        if reminders:
+            reminders.add_to(transaction)
 
 
 def comment(post: Post, *, actor: str, text: str, now: datetime) -> Activity:

@@ -50,6 +50,7 @@ def _entry(someone: Person, role: str, now: datetime) -> dict:
         "email": someone.email,
         "role": role,
         "joined_at": keys.instant(now),
+        **someone.nudge_preferences(),
     }
 
 
@@ -101,6 +102,11 @@ def update_team(changed: Team, *, name: str, zone: str, language: str) -> None:
                     actions=[Person.teams[changed.team_id]["name"].set(name)],
                     condition=Person.teams[changed.team_id].exists(),
                 )
+
+
+def set_lead_minutes(changed: Team, minutes: list[int]) -> None:
+    with lost_conditions_raise(NotFound("team")):
+        changed.update(actions=[Team.lead_minutes.set(minutes)], condition=Team.pk.exists())
 
 
 def set_channels(changed: Team, channels: list[str]) -> None:
