@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app for the given configuration (by default, from the environment)."""
-    from app import auth, dev, errors, health, i18n, mail, planner, store, teams, web
+    from app import auth, dev, errors, health, i18n, mail, nudges, planner, store, teams, web
 
     config = config or Config.from_env()
     if config.mode == "local" and not config.aws_endpoint:
@@ -51,6 +51,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(teams.bp)
     planner.init_app(app)
+    nudges.init_app(app)
     if config.emulated:
         app.register_blueprint(dev.bp)
         dev.register_commands(app)

@@ -52,7 +52,7 @@ def compose(
     with force_locale(language):
         subject = render_block(f"email/{template}.txt", "subject", **context).strip()
         text = render_block(f"email/{template}.txt", "body", **context).strip() + "\n"
-        html = render_template(f"email/{template}.html", subject=subject, **context)
+        html = render_template(f"email/{template}.html", **{**context, "subject": subject})
     sender = settings().sender
     message = EmailMessage()
     message["From"] = sender

@@ -1,5 +1,6 @@
 """Fixtures: one moto mock for the whole run, a fresh store per test, signed-in clients."""
 
+import json
 import os
 import re
 import secrets
@@ -15,11 +16,12 @@ os.environ.update(
 )
 
 import pytest  # noqa: E402
+from botocore.awsrequest import AWSResponse  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from itsdangerous import URLSafeTimedSerializer  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.backends import get_backend  # noqa: E402
-from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
+from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse  # noqa: E402
 
 from app import create_app, mail, store  # noqa: E402
 from app.config import Config  # noqa: E402
@@ -38,6 +40,56 @@ def _refuse_scans(operation: str, params: dict, response: dict) -> None:
         raise ScanIssued(f"a Scan was issued: {params}")
 
 
+# Fault injection at botocore's before-send hook (where moto answers): each injector gets
+# (event name, prepared request) and returns a response to send back instead, or None.
+INJECTORS: list = []
+
+
+def _injected_response(event_name: str, request):
+    for injector in list(INJECTORS):
+        response = injector(event_name, request)
+        if response is not None:
+            return response
+    return None
+
+
+def dynamodb_error(request, code: str, reasons: list | None = None) -> AWSResponse:
+    body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}
+    if reasons is not None:
+        body["CancellationReasons"] = reasons
+    return AWSResponse(
+        request.url,
+        400,
+        {"Content-Type": "application/x-amz-json-1.0"},
+        MockRawResponse(json.dumps(body).encode()),
+    )
+
+
+def ses_error(request, code: str) -> AWSResponse:
+    body = (
+        '<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error>'
+        f"<Type>Sender</Type><Code>{code}</Code><Message>injected</Message></Error>"
+        "<RequestId>injected</RequestId></ErrorResponse>"
+    )
+    return AWSResponse(
+        request.url, 400, {"Content-Type": "text/xml"}, MockRawResponse(body.encode())
+    )
+
+
+@pytest.fixture
+def inject():
+    """Add fault injectors for one test."""
+    added = []
+
+    def add(injector):
+        INJECTORS.append(injector)
+        added.append(injector)
+
+    yield add
+    for injector in added:
+        INJECTORS.remove(injector)
+
+
 def _one_request_at_a_time():
     """Make moto's in-process mock apply one request at a time.
 
@@ -48,9 +100,11 @@ def _one_request_at_a_time():
     lock = threading.Lock()
     original = BotocoreStubber.__call__
 
-    def serialized(self, *args, **kwargs):
+    def serialized(self, event_name, request, **kwargs):
         with lock:
-            return original(self, *args, **kwargs)
+            return _injected_response(event_name, request) or original(
+                self, event_name, request, **kwargs
+            )
 
     BotocoreStubber.__call__ = serialized
     return original

@@ -601,6 +601,7 @@ def test_the_move_form_works_without_javascript(app, cantina):
                 "version": post.version,
                 "due": post.due.isoformat(),
                 "owner": anna.person_id,
+                "status": post.status,
             },
         )
     )

@@ -4,14 +4,33 @@ python -m app.local [--reset] [--port PORT]
 """
 
 import argparse
+import logging
 import os
 import shutil
 import sys
+import threading
 import time
 
 from werkzeug.serving import make_server
 
 from app.config import Config, ConfigError
+
+log = logging.getLogger(__name__)
+NUDGE_EVERY_SECONDS = 60
+
+
+def _nudge_every_minute(app, stop: threading.Event) -> None:
+    """What the scheduled function does on AWS (every 5 minutes there)."""
+    from app.nudges import run_once
+
+    while not stop.wait(NUDGE_EVERY_SECONDS):
+        try:
+            outcome = run_once(app)
+        except Exception:  # a failed run is retried at the next minute, as on Lambda
+            log.exception("nudge run failed")
+            continue
+        if outcome.sent or outcome.failed:
+            print(f"  Nudges: {outcome.sent} sent, {outcome.failed} failed", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    stop = threading.Event()
+    threading.Thread(target=_nudge_every_minute, args=(app, stop), daemon=True).start()
     # Printed once the port is bound: the link works the moment it appears.
     print(
         f"\nCadenza is running at {config.base_url}/  (ready in {time.monotonic() - started:.1f} s)"
@@ -81,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({emulator.replayed} journal records replayed)"
         f"\n  Local data: {config.data_dir.resolve()}/"
         + ("\n  Seeded the demo team Cantina Aurora." if seeded else "")
-        + f"\n  Outbox: {config.base_url}/dev/outbox"
+        + f"\n  Outbox: {config.base_url}/dev/outbox  (nudges are sent every minute)"
         f"\n\n  Sign in as the demo admin (valid 10 minutes, once):\n  {link}\n",
         flush=True,
     )
@@ -90,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         server.server_close()
         emulator.stop()
     return 0

@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from flask import current_app, url_for
 
 from app.auth.views import SIGN_IN_VALID_FOR
+from app.planner import changes
 from app.store import people, posts, teams
 from app.web import settings
 
 ZONE = "Europe/Rome"
+SOON_DUE = timedelta(minutes=63)
 DEMO_ADMIN = "giulia@cantina-aurora.example"
 PEOPLE = [
     # email, name, language, zone, role
@@ -133,6 +135,7 @@ def seed(now: datetime) -> bool:
         raw = teams.invite(team, address=address, role=role, invited_by=admin.name, now=now)
         teams.accept_invite(people.token(raw, now), someone, now)
 
+    team = teams.team(team.team_id)  # with every member, for planning their nudges
     for days, clock, title, channels, owner, status, copy, tags in POSTS:
         post = posts.new_post(
             team.team_id,
@@ -146,7 +149,21 @@ def seed(now: datetime) -> bool:
             status=status,
             tags=tags,
         )
-        posts.create(post, copy=copy)
+        changes.create(post, team, now, copy=copy)
+    soon = posts.new_post(
+        team.team_id,
+        title="Story: pouring the first glass",
+        zone=ZONE,
+        created_by=admin.person_id,
+        now=now,
+        # Its one-hour nudge falls a few minutes after the first start: see /dev/outbox.
+        due=now + SOON_DUE,
+        owner_id=admin.person_id,
+        channels=["Instagram"],
+        status="approved",
+        tags=["tasting"],
+    )
+    changes.create(soon, team, now, copy="First pour of the evening 🍷 #CantinaAurora")
     for title, channels in IDEAS:
         idea = posts.new_post(
             team.team_id,
@@ -157,7 +174,7 @@ def seed(now: datetime) -> bool:
             channels=channels,
             tags=["ideas"],
         )
-        posts.create(idea)
+        changes.create(idea, team, now)
     return True
 
 

@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from app.auth import RANKS, login_required, team_member
 from app.errors import error_page
 from app.i18n import STATUS_LABELS
-from app.planner import history, periods
+from app.planner import changes, history, periods
 from app.planner.board import Board, overdue
 from app.planner.forms import CHANNEL_LIMITS, TITLE_LIMITS, PostForm, channel_warnings
-from app.store import NotFound, posts, teams
+from app.store import NotFound, posts, reminders, teams
 from app.store.models import Post, PostBody
 from app.store.posts import PostConflict
 from app.web import TemplateMacros, go, now, render, wants_fragment
@@ -263,6 +263,7 @@ def _panel(team, post, body, *, form=None, status=200, conflict=None):
         body=body,
         form=form or _form(team, post=post, body=body),
         history=posts.history(team.team_id, post.post_id),
+        nudges=sorted(reminders.of_post(team.team_id, post.post_id), key=lambda r: r.due),
         members={member.person_id: member for member in team.member_list()},
         warnings=channel_warnings(post.channels or [], post.title, body.copy),
         conflict=conflict,
@@ -308,7 +309,7 @@ def create(team_id: str):
         )
     summary, body = form.summary(), form.body()
     post = posts.new_post(team_id, created_by=g.person.person_id, now=now(), **summary)
-    posts.create(post, **body)
+    changes.create(post, g.team, now(), **body)
     _remember_saved(post)
     flash(_("Post saved."), "success")
     if not wants_fragment():
@@ -350,9 +351,10 @@ def save(team_id: str, post_id: str):
     if expected != post.version:
         return _conflict(team, post, body, form)
     try:
-        posts.update(
+        changes.update(
             post,
             body,
+            team,
             summary=form.summary(),
             body_fields=form.body(),
             actor=g.person.person_id,
@@ -418,18 +420,21 @@ def move(team_id: str, post_id: str):
     seen_owner = request.form.get("owner") or None
     if seen_owner and not g.team.member(seen_owner):
         seen_owner = None
+    seen_status = request.form.get("status", "")
+    if seen_status not in STATUS_LABELS:
+        return error_page(422)
     try:
-        moved = posts.move(
-            team_id,
+        moved = changes.move(
+            g.team,
             post_id,
             version=int(version),
             seen_due=seen_due,
             seen_owner=seen_owner,
+            seen_status=seen_status,
             due=due,
             zone=str(zone),
             actor=g.person.person_id,
             now=now(),
-            promote_idea=seen_due is None and request.form.get("status") == "idea",
         )
     except PostConflict:
         if posts.load(team_id, post_id) is None:
@@ -497,9 +502,10 @@ def review(team_id: str, post_id: str):
         return error_page(409)
     status, kind = ("approved", "approved") if decision == "approve" else ("draft", "changes")
     try:
-        posts.update(
+        changes.update(
             post,
             body,
+            team,
             summary={"status": status},
             body_fields={},
             actor=g.person.person_id,
@@ -546,7 +552,7 @@ def add_comment(team_id: str, post_id: str):
 def trash(team_id: str, post_id: str):
     post, body = _loaded(team_id, post_id)
     if post.deleted_at is None:
-        posts.trash(post, body, actor=g.person.person_id, now=now())
+        changes.trash(post, body, g.team, actor=g.person.person_id, now=now())
     flash(
         _(
             "Moved to the trash. It stays there for %(days)d days.",
@@ -566,7 +572,7 @@ def restore(team_id: str, post_id: str):
     post, body = _loaded(team_id, post_id)
     if post.deleted_at is not None:
         try:
-            posts.restore(post, body, actor=g.person.person_id, now=now())
+            changes.restore(post, body, g.team, actor=g.person.person_id, now=now())
         except PostConflict:
             return error_page(409)
     flash(_("Restored."), "success")
@@ -599,7 +605,7 @@ def duplicate(team_id: str, post_id: str):
         if form.validate():
             summary = {**form.summary(), "status": "draft" if form.summary()["due"] else "idea"}
             copy = posts.new_post(team_id, created_by=g.person.person_id, now=now(), **summary)
-            posts.create(copy, **form.body(), activity="duplicated")
+            changes.create(copy, team, now(), **form.body(), activity="duplicated")
             _remember_saved(copy)
             flash(_("Copy created."), "success")
             return go(url_for("planner.show", team_id=team_id, post_id=copy.post_id))
@@ -639,6 +645,8 @@ def init_app(app) -> None:
         title_limits=TITLE_LIMITS,
         is_overdue=overdue,
         activity_sentence=history.activity_sentence,
+        nudge_label=history.nudge_label,
+        note_label=history.note_label,
         change_line=history.change_line,
         comment_html=history.comment_html,
     )

@@ -46,6 +46,7 @@ class Chip:
     due: str  # ISO, for the move request's condition
     channels: tuple[str, ...]
     late: bool
+    owner_away: bool  # the owner is on vacation on the post's day: someone may take it over
     version: int | None
     owner_id: str
     owner_name: str
@@ -81,6 +82,7 @@ class Board:
         self.today = moment.astimezone(zone).date()
         self._labels = {status: str(label) for status, label in STATUS_LABELS.items()}
         self.overdue_label = _("Overdue")
+        self.away_label = _("Owner away")
         # One url_for per request, not per chip (measured: a third of the month's render time);
         # ids are [0-9a-z], so substituting them needs no escaping.
         self._post_url = url_for("planner.show", team_id="TEAM-ID", post_id="POST-ID")
@@ -88,6 +90,7 @@ class Board:
             person_id: (member.name, initials(member.name), owner_colour(person_id))
             for person_id, member in members.items()
         }
+        self._away = {person_id: member for person_id, member in members.items() if member.away}
         self.days = {
             day: [self.chip(post) for post in found] for day, found in posts_by_day.items()
         }
@@ -106,6 +109,9 @@ class Board:
             due=due.isoformat() if due else "",
             channels=tuple(post.channels or ()),
             late=overdue(post, self.moment),
+            owner_away=bool(due)
+            and owner_id in self._away
+            and self._away[owner_id].away_on(due.astimezone(self.zone).date()),
             version=post.version,
             owner_id=owner_id,
             owner_name=name,

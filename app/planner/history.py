@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from app.i18n import STATUS_LABELS
+from app.nudges import plan
 from app.web import linkify
 
 SENTENCES = {
@@ -20,7 +21,51 @@ SENTENCES = {
     "approved": _l("%(name)s approved the post"),
     "changes": _l("%(name)s asked for changes"),
     "comment": _l("%(name)s commented"),
+    "nudged": _l("Cadenza nudged %(name)s"),
+    "escalated": _l("Cadenza told the team's admins"),
+    "nudge_failed": _l("A nudge to %(name)s could not be delivered"),
 }
+NUDGES = {
+    "overdue": _l("Overdue nudge"),
+    "escalate": _l("Escalation to admins"),
+    "review": _l("Review request"),
+    "handover": _l("Handover"),
+}
+
+
+NOTES = {
+    "storage_unavailable": _l("storage unavailable, retrying"),
+    "nobody": _l("nobody to nudge (turned off, away or gone)"),
+    "quiet_hours": _l("waiting for the end of quiet hours"),
+    "post_gone": _l("the post is gone"),
+    "post_trashed": _l("the post is in the trash"),
+    "review_over": _l("the review is over"),
+    "post_done": _l("the post is done"),
+    "post_moved": _l("the post was moved"),
+    "other_owner": _l("the post has another owner"),
+    "past_due": _l("past due: the overdue nudge went instead"),
+    "digest_off": _l("digest turned off"),
+    "next_digest": _l("next digest"),
+    "MessageRejected": _l("the address refused the email"),
+    "InvalidParameterValue": _l("the address is not valid"),
+    "Throttling": _l("the mail service was busy, retrying"),
+}
+
+
+def note_label(code: str | None) -> str:
+    """A reminder's note in words (mail service codes without a text are shown as they are)."""
+    return str(NOTES.get(code, code)) if code else ""
+
+
+def nudge_label(kind: str) -> str:
+    """ "1 day before", "Overdue nudge 2", "Review request"… for a reminder's kind."""
+    name, _dash, number = kind.partition("-")
+    if name == "before":
+        return str(plan.LEAD_LABELS.get(int(number), kind))
+    label = str(NUDGES.get(name, kind))
+    return str(_l("%(label)s %(number)s", label=label, number=number)) if number else label
+
+
 FIELDS = {
     "title": _l("Title"),
     "channels": _l("Channels"),

@@ -1,0 +1,187 @@
+"""The nudge emails: localized to the recipient, with signed one-click actions."""
+
+from datetime import date, datetime
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+from flask import url_for
+from flask_babel import force_locale, gettext, ngettext
+
+from app import mail
+from app.nudges import tokens
+from app.store.models import Person, Post, PostBody, Reminder, Team
+from app.web import settings
+
+
+def link_to(endpoint: str, **values) -> str:
+    return settings().base_url + url_for(endpoint, **values)
+
+
+def when(moment: datetime, person: Person, now: datetime) -> str:
+    """ "Today 10:00", "Tomorrow 10:00" or "Mon 8 Dec 10:00", in the person's zone and language."""
+    zone = ZoneInfo(person.zone)
+    days = (moment.astimezone(zone).date() - now.astimezone(zone).date()).days
+    clock = format_time(moment, "HH:mm", tzinfo=zone, locale=person.language)
+    if days == 0:
+        return gettext("Today %(time)s", time=clock)
+    if days == 1:
+        return gettext("Tomorrow %(time)s", time=clock)
+    if days == -1:
+        return gettext("Yesterday %(time)s", time=clock)
+    return format_datetime(moment, "EEE d MMM HH:mm", tzinfo=zone, locale=person.language)
+
+
+def _unsubscribe_headers(person: Person) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: the POST to this link needs no cookie or form token."""
+    token = tokens.sign("unsubscribe", person_id=person.person_id)
+    return {
+        "List-Unsubscribe": f"<{link_to('nudges.unsubscribe', token=token)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _actions(reminder: Reminder, post: Post, person: Person) -> dict[str, str]:
+    expires = (post.due or reminder.due) + tokens.VALID_AFTER_DUE
+    signed = {
+        action: link_to(
+            "nudges.act",
+            token=tokens.sign(
+                action,
+                person_id=person.person_id,
+                team_id=post.team_id,
+                post_id=post.post_id,
+                kind=reminder.kind,
+                expires=expires,
+            ),
+        )
+        for action in ("published", "snooze", "handover")
+    }
+    signed["open"] = link_to("planner.show", team_id=post.team_id, post_id=post.post_id)
+    return signed
+
+
+def nudge(
+    reminder: Reminder,
+    post: Post,
+    body: PostBody | None,
+    team: Team,
+    recipients: list[Person],
+    now: datetime,
+) -> EmailMessage:
+    """The email for a post's reminder, in the (first) recipient's language and zone."""
+    person = recipients[0]
+    with force_locale(person.language):
+        owner = team.member(post.owner_id) if post.owner_id else None
+        due = when(post.due, person, now) if post.due else ""
+        channels = ", ".join(post.channels or []) or gettext("no channel")
+        kind = reminder.kind.split("-")[0]
+        values = {
+            "due": due,
+            "channels": channels,
+            "title": post.title,
+            "owner": owner.name if owner else "",
+        }
+        subjects = {
+            "before": gettext("%(due)s · %(channels)s · %(title)s", **values),
+            "overdue": gettext("Overdue · %(due)s · %(channels)s · %(title)s", **values),
+            "escalate": gettext("Still not published · %(title)s · %(owner)s", **values),
+            "review": gettext("Please review · %(title)s · %(due)s", **values),
+            "handover": gettext("Handed over to you · %(due)s · %(title)s", **values),
+        }
+        subject = subjects[kind]
+        message = mail.compose(
+            "nudge",
+            to=", ".join(recipient.email for recipient in recipients),
+            language=person.language,
+            now=now,
+            headers=_unsubscribe_headers(person) if len(recipients) == 1 else None,
+            subject=subject,
+            kind=kind,
+            reminder=reminder,
+            post=post,
+            body=body,
+            team=team,
+            due=due,
+            channels=channels,
+            owner=owner,
+            person=person,
+            links=_actions(reminder, post, person),
+            preferences=link_to("nudges.preferences"),
+        )
+    return message
+
+
+def digest(person: Person, overdue: list[Post], upcoming: list[Post], now: datetime):
+    with force_locale(person.language):
+        subject = ngettext(
+            "Your week: %(num)d post to publish",
+            "Your week: %(num)d posts to publish",
+            len(overdue) + len(upcoming),
+        )
+        if overdue:
+            subject = ngettext(
+                "%(subject)s · %(num)d overdue",
+                "%(subject)s · %(num)d overdue",
+                len(overdue),
+                subject=subject,
+            )
+
+        def lines(found):
+            return [
+                (
+                    when(post.due, person, now),
+                    post,
+                    link_to("planner.show", team_id=post.team_id, post_id=post.post_id),
+                )
+                for post in found
+            ]
+
+        return mail.compose(
+            "digest",
+            to=person.email,
+            language=person.language,
+            now=now,
+            headers=_unsubscribe_headers(person),
+            subject=subject,
+            person=person,
+            overdue=lines(overdue),
+            upcoming=lines(upcoming),
+            teams={team_id: entry["name"] for team_id, entry in person.team_entries().items()},
+            preferences=link_to("nudges.preferences"),
+        )
+
+
+def _day(iso: str, reader: Person) -> str:
+    return format_date(date.fromisoformat(iso), "d MMM", locale=reader.language)
+
+
+def away_notice(admin: Person, away: Person, team: Team, due: list[Post], now: datetime):
+    """Tell a team's admin that someone will be away while posts of theirs are due."""
+    with force_locale(admin.language):
+        return mail.compose(
+            "away",
+            to=admin.email,
+            language=admin.language,
+            now=now,
+            away=away,
+            first=_day(away.away_from, admin),
+            last=_day(away.away_until, admin),
+            team=team,
+            posts=[
+                (
+                    when(post.due, admin, now),
+                    post,
+                    link_to("planner.show", team_id=post.team_id, post_id=post.post_id),
+                )
+                for post in due
+            ],
+            subject=ngettext(
+                "%(name)s is away %(first)s–%(last)s: %(num)d post needs someone",
+                "%(name)s is away %(first)s–%(last)s: %(num)d posts need someone",
+                len(due),
+                name=away.name,
+                first=_day(away.away_from, admin),
+                last=_day(away.away_until, admin),
+            ),
+        )

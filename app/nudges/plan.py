@@ -1,0 +1,203 @@
+"""Which nudges a post should get, and when: pure functions of the post, its team and now.
+
+Deadline nudges (before due, overdue, the admins' escalation) follow the post's due time,
+owner and status; review nudges follow "in review" and the reviewer. Times are planned in the
+recipient's local wall-clock time (DST-safe) and moved out of their quiet hours.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+from app.store.models import Member, Post, Reminder, Team
+from app.store.reminders import ReminderWrites, pending
+
+# The lead times a person can choose, in minutes.
+LEAD_LABELS = {
+    10080: _l("1 week before"),
+    4320: _l("3 days before"),
+    1440: _l("1 day before"),
+    240: _l("4 hours before"),
+    120: _l("2 hours before"),
+    60: _l("1 hour before"),
+    30: _l("30 minutes before"),
+    15: _l("15 minutes before"),
+}
+LEAD_CHOICES = tuple(LEAD_LABELS)
+DEFAULT_LEADS = (1440, 60)
+OVERDUE_AFTER = timedelta(hours=2)  # then once a (local) day, three times; then the admins
+OVERDUE_TIMES = 3
+REVIEW_AGAIN_AFTER = timedelta(hours=24)
+DONE = ("published", "skipped")
+DEADLINE_KINDS = (
+    *(f"before-{minutes}" for minutes in LEAD_CHOICES),
+    *(f"overdue-{n}" for n in range(1, OVERDUE_TIMES + 1)),
+    "escalate",
+)
+REVIEW_KINDS = ("review-1", "review-2")
+
+
+@dataclass(frozen=True)
+class Planned:
+    kind: str
+    person_id: str
+    due: datetime
+    for_due: datetime | None = None
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def quiet_window(moment: datetime, member: Member) -> tuple[datetime, datetime] | None:
+    """The quiet hours (UTC start, end) that contain ``moment``, if any."""
+    if not member.quiet:
+        return None
+    zone = ZoneInfo(member.zone)
+    start, end = _clock(member.quiet[0]), _clock(member.quiet[1])
+    local = moment.astimezone(zone)
+    # A window that crosses midnight (21:00–08:00) started either today or yesterday.
+    for day in (local.date(), local.date() - timedelta(days=1)):
+        opens = datetime.combine(day, start, tzinfo=zone)
+        closes = datetime.combine(day + timedelta(days=1 if end <= start else 0), end, tzinfo=zone)
+        if opens.astimezone(UTC) <= moment < closes.astimezone(UTC):
+            return opens.astimezone(UTC), closes.astimezone(UTC)
+    return None
+
+
+def outside_quiet_hours(moment: datetime, member: Member, deadline: datetime | None) -> datetime:
+    """Move a nudge out of the recipient's quiet hours: to their end, or, if that is after the
+    post's due time, to their start (the evening before)."""
+    window = quiet_window(moment, member)
+    if window is None:
+        return moment
+    opens, closes = window
+    if deadline is not None and closes > deadline:
+        return opens
+    return closes
+
+
+def before(due: datetime, minutes: int, zone: ZoneInfo) -> datetime:
+    """``minutes`` before ``due``; whole days count in wall-clock time, so "1 day before" a
+    09:00 post is 09:00 the day before even across a DST switch (23 or 25 hours)."""
+    days, rest = divmod(minutes, 1440)
+    local = due.astimezone(zone)
+    day_before = datetime.combine(local.date() - timedelta(days=days), local.time(), tzinfo=zone)
+    return day_before.astimezone(UTC) - timedelta(minutes=rest)
+
+
+def days_later(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
+    local = moment.astimezone(zone)
+    later = datetime.combine(local.date() + timedelta(days=days), local.time(), tzinfo=zone)
+    return later.astimezone(UTC)
+
+
+def deadline_nudges(post: Post, team: Team, now: datetime) -> list[Planned]:
+    owner = team.member(post.owner_id) if post.owner_id else None
+    if owner is None or post.due is None or post.deleted_at is not None or post.status in DONE:
+        return []
+    zone = ZoneInfo(owner.zone)
+    planned = []
+    for minutes in owner.leads or team.lead_minutes or DEFAULT_LEADS:
+        at = outside_quiet_hours(before(post.due, int(minutes), zone), owner, post.due)
+        if at > now:  # a lead time already past when the post is planned is not sent late
+            planned.append(Planned(f"before-{int(minutes)}", owner.person_id, at, post.due))
+    first_late = post.due + OVERDUE_AFTER
+    for n in range(OVERDUE_TIMES):
+        at = outside_quiet_hours(days_later(first_late, n, zone), owner, None)
+        planned.append(Planned(f"overdue-{n + 1}", owner.person_id, at, post.due))
+    escalation = days_later(first_late, OVERDUE_TIMES, zone)  # a day after the last one
+    planned.append(Planned("escalate", "", escalation, post.due))
+    return planned
+
+
+def review_nudges(post: Post, team: Team, now: datetime) -> list[Planned]:
+    reviewer = team.member(post.reviewer_id) if post.reviewer_id else None
+    if reviewer is None or post.status != "in_review" or post.deleted_at is not None:
+        return []
+    return [
+        Planned("review-1", reviewer.person_id, outside_quiet_hours(now, reviewer, None)),
+        Planned(
+            "review-2",
+            reviewer.person_id,
+            outside_quiet_hours(now + REVIEW_AGAIN_AFTER, reviewer, None),
+        ),
+    ]
+
+
+def deadline_changed(before: Post | None, after: Post) -> bool:
+    """Whether the deadline nudges must be planned again."""
+    if before is None:
+        return True
+    return (
+        before.due != after.due
+        or before.owner_id != after.owner_id
+        or (before.status in DONE) != (after.status in DONE)
+        or (before.deleted_at is None) != (after.deleted_at is None)
+    )
+
+
+def review_changed(before: Post | None, after: Post) -> bool:
+    in_review = (before is not None and before.status == "in_review", after.status == "in_review")
+    if in_review == (False, False):
+        return False
+    return (
+        in_review[0] != in_review[1]
+        or before.reviewer_id != after.reviewer_id
+        or (before.deleted_at is None) != (after.deleted_at is None)
+    )
+
+
+def next_digest(member_zone: str, at: str, now: datetime) -> datetime:
+    """The next local ``at`` (e.g. 08:00) after ``now``, as UTC."""
+    zone = ZoneInfo(member_zone)
+    local = now.astimezone(zone)
+    for day in (local.date(), local.date() + timedelta(days=1), local.date() + timedelta(days=2)):
+        moment = datetime.combine(day, _clock(at), tzinfo=zone).astimezone(UTC)
+        if moment > now:
+            return moment
+    raise AssertionError("unreachable: a day always has a next morning")
+
+
+def reminder_writes(before: Post | None, after: Post, team: Team, now: datetime) -> ReminderWrites:
+    """What to write when a post goes from ``before`` to ``after``: nothing if neither its
+    deadline nor its review changed (so nudges already sent are not sent again)."""
+    writes = ReminderWrites()
+    if deadline_changed(before, after):
+        _replace(writes, after, DEADLINE_KINDS, deadline_nudges(after, team, now))
+    if review_changed(before, after):
+        _replace(writes, after, REVIEW_KINDS, review_nudges(after, team, now))
+    return writes
+
+
+def deadline_writes(post: Post, team: Team, now: datetime) -> ReminderWrites:
+    """The deadline nudges planned afresh (after the owner changed their lead times)."""
+    writes = ReminderWrites()
+    _replace(writes, post, DEADLINE_KINDS, deadline_nudges(post, team, now))
+    return writes
+
+
+def _replace(writes: ReminderWrites, post: Post, kinds, planned: list[Planned]) -> None:
+    wanted = {nudge.kind: nudge for nudge in planned}
+    for kind in kinds:
+        key = Reminder.key(post.team_id, post.post_id, kind)
+        nudge = wanted.get(kind)
+        if nudge is None:
+            writes.delete.append(Reminder(*key))
+            continue
+        writes.put.append(
+            pending(
+                Reminder(
+                    *key,
+                    team_id=post.team_id,
+                    post_id=post.post_id,
+                    kind=kind,
+                    person_id=nudge.person_id,
+                    due=nudge.due,
+                    for_due=nudge.for_due,
+                )
+            )
+        )

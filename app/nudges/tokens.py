@@ -1,0 +1,65 @@
+"""Signed links for one-click actions in nudge emails.
+
+A token names the action, the person and (for post actions) the team, post and the reminder it
+came with, and carries its expiry (the post's due time + 7 days). It is signed with the app's
+secret, so it cannot be altered, and it works without a session: a mail client is not a
+browser where the person is signed in.
+"""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.web import settings
+
+SALT = "cadenza.nudge-action"
+VALID_AFTER_DUE = timedelta(days=7)
+ACTIONS = ("published", "snooze", "handover", "unsubscribe")
+
+
+class BadToken(Exception):
+    """Tampered with, or not a token at all."""
+
+
+class ExpiredToken(Exception):
+    """Genuine, but past its expiry."""
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(settings().secret_key, salt=SALT)
+
+
+def sign(
+    action: str,
+    *,
+    person_id: str,
+    team_id: str = "",
+    post_id: str = "",
+    kind: str = "",
+    expires: datetime | None = None,
+) -> str:
+    if action not in ACTIONS:
+        raise ValueError(action)
+    payload = {"a": action, "u": person_id, "t": team_id, "p": post_id, "k": kind}
+    if expires is not None:
+        payload["e"] = int(expires.timestamp())
+    return _serializer().dumps(payload)
+
+
+def read(token: str, now: datetime) -> dict:
+    """The token's payload; BadToken if tampered with, ExpiredToken if too old."""
+    try:
+        payload = _serializer().loads(token)
+    except BadSignature:
+        raise BadToken() from None
+    if not isinstance(payload, dict) or payload.get("a") not in ACTIONS:
+        raise BadToken()
+    if "e" in payload and payload["e"] < now.timestamp():
+        raise ExpiredToken()
+    return payload
+
+
+def fingerprint(token: str) -> str:
+    """What is stored to remember a used token (never the token itself)."""
+    return hashlib.sha256(token.encode()).hexdigest()
