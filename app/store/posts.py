@@ -5,6 +5,7 @@ edits never overwrite each other silently), the body when it changed, and an act
 """
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from pynamodb.transactions import TransactWrite
@@ -67,10 +68,7 @@ def create(
     reminders: ReminderWrites | None = None,
 ) -> None:
     """Write a new post's summary, body and first history entry together."""
-    with (
-        lost_conditions_raise(PostConflict("the post changed meanwhile")),
-        TransactWrite(connection=connection()) as transaction,
-    ):
+    with _writing(reminders) as transaction:
         transaction.save(post, condition=Post.pk.does_not_exist())
         transaction.save(
             PostBody(
@@ -82,8 +80,6 @@ def create(
         )
         transaction.save(_entry(post, post.created_by, activity, post.created_at))
         _remember_tags(transaction, post)
-        if reminders:
-            reminders.add_to(transaction)
 
 
 def preview(post: Post, summary: dict) -> Post:
@@ -145,17 +141,12 @@ def update(
         setattr(body, field, value)
     post.updated_at = now
     post.place()
-    with (
-        lost_conditions_raise(PostConflict("the post changed meanwhile")),
-        TransactWrite(connection=connection()) as transaction,
-    ):
+    with _writing(reminders) as transaction:
         transaction.save(post, condition=Post.deleted_at.does_not_exist())
         if any(field in BODY_FIELDS for field in changes):
             transaction.save(body)
         transaction.save(_entry(post, actor, kind, now, changes=changes, text=text))
         _remember_tags(transaction, post)
-        if reminders:
-            reminders.add_to(transaction)
     return post
 
 
@@ -202,18 +193,13 @@ def move(
     changes = {"due": [_shown(seen_due), _shown(due)]}
     if owner != seen_owner:
         changes["owner_id"] = [_shown(seen_owner), owner]
-    with (
-        lost_conditions_raise(PostConflict("the post changed meanwhile")),
-        TransactWrite(connection=connection()) as transaction,
-    ):
+    with _writing(reminders) as transaction:
         transaction.update(
             post,
             actions=actions,
             condition=Post.pk.exists() & Post.deleted_at.does_not_exist() & seen,
         )
         transaction.save(_entry(post, actor, "moved", now, changes=changes))
-        if reminders:
-            reminders.add_to(transaction)
     post.version = version + 1
     return post
 
@@ -230,15 +216,10 @@ def trash(
     post.deleted_at = now
     post.expires_at = body.expires_at = now + TRASH_KEPT_FOR
     post.place()
-    with (
-        lost_conditions_raise(PostConflict("the post changed meanwhile")),
-        TransactWrite(connection=connection()) as transaction,
-    ):
+    with _writing(reminders) as transaction:
         transaction.save(post)
         transaction.save(body)
         transaction.save(_entry(post, actor, "trashed", now))
-        if reminders:
-            reminders.add_to(transaction)
 
 
 def restore(
@@ -252,15 +233,10 @@ def restore(
     post.deleted_at = post.expires_at = body.expires_at = None
     post.updated_at = now
     post.place()
-    with (
-        lost_conditions_raise(PostConflict("the post changed meanwhile")),
-        TransactWrite(connection=connection()) as transaction,
-    ):
+    with _writing(reminders) as transaction:
         transaction.save(post, condition=Post.deleted_at.exists())
         transaction.save(body)
         transaction.save(_entry(post, actor, "restored", now))
-        if reminders:
-            reminders.add_to(transaction)
 
 
 def comment(post: Post, *, actor: str, text: str, now: datetime) -> Activity:
@@ -310,6 +286,19 @@ def owned_between(person_id: str, start: datetime, end: datetime) -> list[Post]:
             f"OWNER#{person_id}", Post.owner_sk.between(keys.instant(start), keys.instant(end))
         )
     )
+
+
+@contextmanager
+def _writing(reminders: ReminderWrites | None):
+    """One transaction for a post change, with its reminders; a lost condition is a
+    PostConflict."""
+    with (
+        lost_conditions_raise(PostConflict("the post changed meanwhile")),
+        TransactWrite(connection=connection()) as transaction,
+    ):
+        yield transaction
+        if reminders:
+            reminders.add_to(transaction)
 
 
 def _entry(post: Post, actor: str, kind: str, now: datetime, **details) -> Activity:

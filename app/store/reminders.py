@@ -118,32 +118,22 @@ def mark_sent(
     reminder: Reminder, run_id: str, now: datetime, sent_to: str, entry: Activity | None
 ) -> None:
     """Record the sending (and its history entry) if this run still holds the lease."""
-    with TransactWrite(connection=connection()) as transaction:
-        transaction.update(
-            reminder,
-            actions=[
-                Reminder.state.set("sent"),
-                Reminder.sent_at.set(now),
-                Reminder.sent_to.set(sent_to),
-                Reminder.lease_owner.remove(),
-                Reminder.lease_until.remove(),
-                Reminder.due_bucket.remove(),
-                Reminder.due_sk.remove(),
-            ],
-            condition=Reminder.lease_owner == run_id,
-        )
-        if entry is not None:
-            transaction.save(entry)
+    actions = [Reminder.state.set("sent"), Reminder.sent_at.set(now), Reminder.sent_to.set(sent_to)]
+    _close(reminder, run_id, actions, entry)
 
 
 def finish(reminder: Reminder, run_id: str, state: str, note: str, entry: Activity | None):
     """Close a reminder without sending it (cancelled) or after a permanent failure."""
+    _close(reminder, run_id, [Reminder.state.set(state), Reminder.note.set(note)], entry)
+
+
+def _close(reminder: Reminder, run_id: str, actions: list, entry: Activity | None) -> None:
+    """Release the lease and leave the index, on condition the lease is still this run's."""
     with TransactWrite(connection=connection()) as transaction:
         transaction.update(
             reminder,
             actions=[
-                Reminder.state.set(state),
-                Reminder.note.set(note),
+                *actions,
                 Reminder.lease_owner.remove(),
                 Reminder.lease_until.remove(),
                 Reminder.due_bucket.remove(),
@@ -155,15 +145,21 @@ def finish(reminder: Reminder, run_id: str, state: str, note: str, entry: Activi
             transaction.save(entry)
 
 
-def reschedule(reminder: Reminder, run_id: str, due: datetime, note: str | None = None) -> None:
-    """Give the reminder back for a later run (a retry, quiet hours, the next digest)."""
-    moved = Reminder(reminder.pk, reminder.sk, due=due)
-    pending(moved)
-    actions = [
+def _due_again(reminder: Reminder, due: datetime) -> list:
+    """The actions that put a reminder back in the index, pending, due at ``due``."""
+    moved = pending(Reminder(reminder.pk, reminder.sk, due=due))
+    return [
         Reminder.due.set(due),
         Reminder.due_bucket.set(moved.due_bucket),
         Reminder.due_sk.set(moved.due_sk),
         Reminder.state.set("pending"),
+    ]
+
+
+def reschedule(reminder: Reminder, run_id: str, due: datetime, note: str | None = None) -> None:
+    """Give the reminder back for a later run (a retry, quiet hours, the next digest)."""
+    actions = [
+        *_due_again(reminder, due),
         Reminder.lease_owner.remove(),
         Reminder.lease_until.remove(),
     ]
@@ -174,16 +170,8 @@ def reschedule(reminder: Reminder, run_id: str, due: datetime, note: str | None 
 
 def snooze(reminder: Reminder, due: datetime) -> None:
     """Send this reminder again later (its post keeps its time)."""
-    moved = Reminder(reminder.pk, reminder.sk, due=due)
-    pending(moved)
     reminder.update(
-        actions=[
-            Reminder.due.set(due),
-            Reminder.due_bucket.set(moved.due_bucket),
-            Reminder.due_sk.set(moved.due_sk),
-            Reminder.state.set("pending"),
-            Reminder.attempts.set(0),
-        ],
+        actions=[*_due_again(reminder, due), Reminder.attempts.set(0)],
         condition=Reminder.pk.exists(),
     )
 
