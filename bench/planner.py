@@ -107,6 +107,7 @@ def main() -> None:
                     "version": str(target.version),
                     "due": target.due.isoformat(),
                     "owner": target.owner_id,
+                    "status": target.status,
                     "month": "2026-12",
                 },
                 headers={"HX-Request": "true", "X-CSRFToken": csrf},
