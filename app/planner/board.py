@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from app.i18n import STATUS_LABELS
 from app.planner import periods
@@ -35,26 +36,6 @@ def overdue(post: Post, moment: datetime) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Chip:
-    post_id: str
-    team_id: str
-    href: str
-    title: str
-    status: str
-    status_label: str
-    time: str
-    due: str  # ISO, for the move request's condition
-    channels: tuple[str, ...]
-    late: bool
-    owner_away: bool  # the owner is on vacation on the post's day: someone may take it over
-    version: int | None
-    owner_id: str
-    owner_name: str
-    owner_initials: str
-    owner_colour: int
-
-
-@dataclass(frozen=True, slots=True)
 class Cell:
     day: date
     iso: str
@@ -62,10 +43,17 @@ class Cell:
     in_month: bool
     label: str
     new_url: str
-    chips: list[Chip]
+    chips: Markup
 
 
 class Board:
+    """Day cells and post chips for one request.
+
+    A chip is built here as HTML rather than by a Jinja macro: a month holds hundreds of them,
+    and the macro (with its attribute lookups and escaping calls) was two thirds of the month
+    view's render time. Every value is escaped; ids are [0-9a-z].
+    """
+
     def __init__(
         self,
         *,
@@ -77,58 +65,75 @@ class Board:
         posts_by_day: dict[date, list[Post]],
         month: periods.Month | None = None,
     ):
-        self.team_id, self.members, self.zone, self.moment = team_id, members, zone, moment
+        self.team_id, self.zone, self.moment = team_id, zone, moment
         self.can_edit, self.month = can_edit, month
         self.today = moment.astimezone(zone).date()
-        self._labels = {status: str(label) for status, label in STATUS_LABELS.items()}
-        self.overdue_label = _("Overdue")
-        self.away_label = _("Owner away")
-        # One url_for per request, not per chip (measured: a third of the month's render time);
-        # ids are [0-9a-z], so substituting them needs no escaping.
+        self._labels = {status: escape(label) for status, label in STATUS_LABELS.items()}
+        self._overdue = escape(_("Overdue"))
+        self._away_label = escape(_("Owner away"))
+        # One url_for per request, not per chip or cell; ids need no escaping.
         self._post_url = url_for("planner.show", team_id="TEAM-ID", post_id="POST-ID")
+        self._new_url = url_for("planner.new_post", team_id=team_id or "TEAM-ID", date="DAY")
         self._owners = {
-            person_id: (member.name, initials(member.name), owner_colour(person_id))
+            person_id: (escape(member.name), escape(initials(member.name)), owner_colour(person_id))
             for person_id, member in members.items()
         }
         self._away = {person_id: member for person_id, member in members.items() if member.away}
-        self.days = {
-            day: [self.chip(post) for post in found] for day, found in posts_by_day.items()
-        }
+        self.posts = posts_by_day
 
-    def chip(self, post: Post) -> Chip:
-        owner_id, due = post.owner_id or "", post.due
-        name, owner_initials, colour = self._owners.get(owner_id, ("", "", 0))
-        return Chip(
-            post_id=post.post_id,
-            team_id=post.team_id,
-            href=self._post_url.replace("TEAM-ID", post.team_id).replace("POST-ID", post.post_id),
-            title=post.title,
-            status=post.status,
-            status_label=self._labels.get(post.status, post.status),
-            time=due.astimezone(self.zone).strftime("%H:%M") if due else "",
-            due=due.isoformat() if due else "",
-            channels=tuple(post.channels or ()),
-            late=overdue(post, self.moment),
-            owner_away=bool(due)
-            and owner_id in self._away
-            and self._away[owner_id].away_on(due.astimezone(self.zone).date()),
-            version=post.version,
-            owner_id=owner_id,
-            owner_name=name,
-            owner_initials=owner_initials,
-            owner_colour=colour,
+    def chip(self, post: Post) -> Markup:
+        values = post.attribute_values  # read once: the descriptors are slow in a loop of 200
+        post_id, team_id, status = values["post_id"], values["team_id"], values.get("status")
+        owner_id, due = values.get("owner_id") or "", values.get("due")
+        href = self._post_url.replace("TEAM-ID", team_id).replace("POST-ID", post_id)
+        late = due is not None and due < self.moment and status not in DONE
+        html = [
+            f'<a class="chip status-{status}{" overdue" if late else ""}" id="post-{post_id}" '
+            f'href="{href}" hx-get="{href}" hx-push-url="true"'
+        ]
+        if self.can_edit:
+            html.append(
+                f' draggable="true" data-version="{values.get("version")}" '
+                f'data-due="{due.isoformat() if due else ""}" data-owner="{owner_id}" '
+                f'data-status="{status}"'
+            )
+        html.append(">")
+        if due is not None:
+            local = due.astimezone(self.zone)
+            html.append(f'<time datetime="{due.isoformat()}">{local:%H:%M}</time> ')
+        html.append(
+            f'<span class="chip-title">{escape(values["title"])}</span><span class="chip-meta">'
         )
+        html.extend(
+            f'<span class="channel">{escape(channel)}</span>'
+            for channel in values.get("channels") or ()
+        )
+        html.append(f'<span class="badge status">{self._labels.get(status, status)}</span>')
+        if late:
+            html.append(f'<span class="badge late">{self._overdue}</span>')
+        away = self._away.get(owner_id)
+        if away is not None and due is not None and away.away_on(due.astimezone(self.zone).date()):
+            html.append(f'<span class="badge away">{self._away_label}</span>')
+        owner = self._owners.get(owner_id)
+        if owner is not None:
+            name, owner_initials, colour = owner
+            html.append(
+                f'<abbr class="avatar owner-{colour}" title="{name}">{owner_initials}</abbr>'
+            )
+        html.append("</span></a>")
+        return Markup("".join(html))  # noqa: S704 (every value above is escaped or an id)
 
     def cell(self, day: date) -> Cell:
         in_month = self.month is None or day.month == self.month.month
+        editable = self.can_edit
         return Cell(
             day=day,
             iso=day.isoformat(),
             today=day == self.today,
             in_month=in_month,
-            label=_("New post on %(date)s", date=format_date(day, "full")) if self.can_edit else "",
-            new_url=url_for("planner.new_post", team_id=self.team_id, date=day.isoformat())
-            if self.can_edit
-            else "",
-            chips=self.days.get(day, []) if in_month else [],
+            label=_("New post on %(date)s", date=format_date(day, "full")) if editable else "",
+            new_url=self._new_url.replace("DAY", day.isoformat()) if editable else "",
+            chips=Markup("".join(self.chip(post) for post in self.posts.get(day, ())))  # noqa: S704
+            if in_month
+            else Markup(),
         )
