@@ -1,4 +1,4 @@
-"""Teams: the start page, a team's home, members and invitations, team settings."""
+"""Teams: the start page, members and invitations, team settings."""
 
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
