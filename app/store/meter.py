@@ -39,7 +39,7 @@ def stop_listening(listener: Listener) -> None:
 
 
 def items_read(operation: str, response: dict) -> int:
-    if operation in ("Query", "Scan"):
+    if operation == "Query":
         return int(response.get("ScannedCount", response.get("Count", 0)))
     if operation == "GetItem":
         return 1 if "Item" in response else 0
