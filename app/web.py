@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, render_template, request, session
+from flask import Flask, current_app, redirect, render_template, request, session, url_for
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
@@ -23,6 +23,11 @@ def settings() -> Config:
 def now() -> datetime:
     """The current instant from the configured clock (tests move it)."""
     return settings().clock()
+
+
+def link_to(endpoint: str, **values) -> str:
+    """An absolute link for an email, on the configured public base URL."""
+    return settings().base_url + url_for(endpoint, **values)
 
 
 def wants_fragment() -> bool:

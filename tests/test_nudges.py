@@ -238,7 +238,7 @@ def test_a_stale_reminder_left_by_an_earlier_plan_is_cancelled_not_sent(nudging)
         due=rome(2026, 12, 1, 9),
         for_due=rome(2026, 12, 1, 9, 30),
     )
-    reminders.plan(old)
+    reminders.pending(old).save()
     outcome = run(nudging, rome(2026, 12, 1, 9))
     assert outcome.sent == 0 and outcome.cancelled == 1
     assert reminders.get(old.pk, old.sk).note == "post_moved"
@@ -299,7 +299,7 @@ def test_the_daily_digest_comes_once_at_the_persons_hour_overdue_first(nudging, 
     digest = reminders.get(*Reminder.digest_key(marco.person_id))
     assert digest.due > datetime.now(UTC)
     digest.update(actions=[Reminder.due.set(rome(2026, 12, 4, 7, 30))])
-    reminders.plan(reminders.get(digest.pk, digest.sk))
+    reminders.pending(reminders.get(digest.pk, digest.sk)).save()
     outcome = run(nudging, rome(2026, 12, 4, 7, 31))
     digests = [m for m in sent(nudging) if m["subject"].startswith("La tua settimana")]
     assert outcome.sent >= 1 and len(digests) == 1

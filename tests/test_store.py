@@ -118,7 +118,7 @@ def test_members_of_a_team_and_teams_of_a_person(app, folks):
     first, _second = folks.team(anna, "Cantina"), folks.team(anna, "Enoteca")
     folks.join(first, bruno, "viewer")
     with meter.metered() as counted:
-        assert [(m.name, m.role) for m in teams.members(first.team_id)] == [
+        assert [(m.name, m.role) for m in teams.team(first.team_id).member_list()] == [
             ("Anna", "admin"),
             ("Bruno", "viewer"),
         ]
@@ -177,10 +177,12 @@ def _reminder(team_id, post_id, due, kind="before"):
 
 def test_due_reminders_come_from_the_index_whatever_the_number_of_posts(app):
     for hours in (1, 30, 24 * 6):
-        reminders.plan(_reminder("t1", f"past{hours}", NOW - timedelta(hours=hours)))
-    reminders.plan(_reminder("t2", "now", NOW))
-    reminders.plan(_reminder("t1", "future", NOW + timedelta(minutes=1)))
-    reminders.plan(_reminder("t1", "too-old", NOW - timedelta(days=reminders.CATCH_UP_DAYS + 1)))
+        reminders.pending(_reminder("t1", f"past{hours}", NOW - timedelta(hours=hours))).save()
+    reminders.pending(_reminder("t2", "now", NOW)).save()
+    reminders.pending(_reminder("t1", "future", NOW + timedelta(minutes=1))).save()
+    reminders.pending(
+        _reminder("t1", "too-old", NOW - timedelta(days=reminders.CATCH_UP_DAYS + 1))
+    ).save()
 
     with meter.metered() as before:
         due = [r.post_id for r in reminders.due_at_or_before(NOW)]
@@ -195,7 +197,7 @@ def test_due_reminders_come_from_the_index_whatever_the_number_of_posts(app):
 
 def test_a_sent_reminder_leaves_the_due_index(app):
     reminder = _reminder("t1", "p", NOW - timedelta(minutes=5))
-    reminders.plan(reminder)
+    reminders.pending(reminder).save()
     reminder.update(
         actions=[Reminder.due_bucket.remove(), Reminder.due_sk.remove(), Reminder.state.set("sent")]
     )

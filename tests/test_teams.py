@@ -54,7 +54,7 @@ def test_an_invitation_works_once(app, folks, cantina):
     path = link_in(outbox(app)[0])
     assert app.test_client().post(path).status_code == 302
     assert app.test_client().post(path).status_code == 410
-    assert len(teams.members(team.team_id)) == 2
+    assert len(teams.team(team.team_id).member_list()) == 2
 
 
 def test_an_invitation_expires_after_seven_days(app, folks, cantina):
@@ -65,7 +65,7 @@ def test_an_invitation_expires_after_seven_days(app, folks, cantina):
         traveller.shift(timedelta(days=7))
         assert app.test_client().post(path).status_code == 410
         assert teams.pending_invites(team.team_id, anna.created_at + timedelta(days=8)) == []
-    assert len(teams.members(team.team_id)) == 1
+    assert len(teams.team(team.team_id).member_list()) == 1
 
 
 def test_a_withdrawn_invitation_cannot_be_used(app, folks, cantina):
@@ -81,7 +81,7 @@ def test_a_withdrawn_invitation_cannot_be_used(app, folks, cantina):
     invitations, flashed = response.text.split('<div id="flash"')
     assert "bruno@example.com" not in invitations and "Invitation withdrawn." in flashed
     assert app.test_client().post(path).status_code == 410
-    assert len(teams.members(team.team_id)) == 1
+    assert len(teams.team(team.team_id).member_list()) == 1
 
 
 def test_an_invitation_raced_from_two_tabs_makes_one_membership(app, folks, cantina):
@@ -89,7 +89,7 @@ def test_an_invitation_raced_from_two_tabs_makes_one_membership(app, folks, cant
     _invite(folks.client_for(anna), team)
     path = link_in(outbox(app)[0])
     assert post_concurrently(app, path, 4) == [302, 410, 410, 410]
-    assert [m.email for m in teams.members(team.team_id)] == [
+    assert [m.email for m in teams.team(team.team_id).member_list()] == [
         "anna@example.com",
         "bruno@example.com",
     ]
@@ -145,7 +145,7 @@ def test_a_team_is_invisible_to_people_outside_it(app, folks, cantina):
         == 404
     )
     assert stranger.get("/t/does-not-exist/").status_code == 404
-    assert len(teams.members(team.team_id)) == 1
+    assert len(teams.team(team.team_id).member_list()) == 1
 
 
 def test_an_admin_changes_a_role_and_it_takes_effect_at_once(app, folks, cantina):
@@ -193,7 +193,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, folks, cant
         thread.start()
     for thread in threads:
         thread.join()
-    roles = [m.role for m in teams.members(team.team_id)]
+    roles = [m.role for m in teams.team(team.team_id).member_list()]
     assert roles.count("admin") == 1 and len(errors) == 1
     assert teams.team(team.team_id).admin_count == 1
 
@@ -207,7 +207,7 @@ def test_a_removed_member_loses_access_immediately(app, folks, cantina):
     response = folks.client_for(anna).post(f"/t/{team.team_id}/members/{bruno.person_id}/remove")
     assert response.status_code == 302
     assert bruno_client.get(f"/t/{team.team_id}/").status_code == 404
-    assert [m.name for m in teams.members(team.team_id)] == ["Anna"]
+    assert [m.name for m in teams.team(team.team_id).member_list()] == ["Anna"]
 
 
 def test_a_member_leaves_a_team(app, folks, cantina):

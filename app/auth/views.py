@@ -13,17 +13,12 @@ from app.errors import error_page
 from app.forms import EmailForm, ProfileForm, WelcomeForm
 from app.i18n import guess_zone
 from app.store import NotFound, people, teams
-from app.web import go, now, render, safe_next, settings
+from app.web import go, link_to, now, render, safe_next, settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 SIGN_IN_VALID_FOR = timedelta(minutes=10)
-
-
-def link_to(endpoint: str, **values) -> str:
-    """An absolute link for an email, on the configured public base URL."""
-    return settings().base_url + url_for(endpoint, **values)
 
 
 def send_sign_in_email(address: str, raw_token: str, language: str) -> None:

@@ -5,17 +5,12 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
-from flask import url_for
 from flask_babel import force_locale, gettext, ngettext
 
 from app import mail
 from app.nudges import tokens
 from app.store.models import Person, Post, PostBody, Reminder, Team
-from app.web import settings
-
-
-def link_to(endpoint: str, **values) -> str:
-    return settings().base_url + url_for(endpoint, **values)
+from app.web import link_to
 
 
 def when(moment: datetime, person: Person, now: datetime) -> str:

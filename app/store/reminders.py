@@ -50,10 +50,6 @@ def pending(reminder: Reminder) -> Reminder:
     return reminder
 
 
-def plan(reminder: Reminder) -> None:
-    pending(reminder).save()
-
-
 def due_at_or_before(now: datetime, catch_up_days: int = CATCH_UP_DAYS) -> Iterator[Reminder]:
     """Pending reminders due at or before ``now``, across all teams, oldest day first.
 

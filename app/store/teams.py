@@ -39,11 +39,6 @@ def team(team_id: str) -> Team | None:
         return None
 
 
-def members(team_id: str) -> list[Member]:
-    found = team(team_id)
-    return found.member_list() if found else []
-
-
 def _entry(someone: Person, role: str, now: datetime) -> dict:
     return {
         "name": someone.name,

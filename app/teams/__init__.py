@@ -5,11 +5,10 @@ from flask_babel import gettext as _
 
 from app import mail
 from app.auth import login_required, team_member
-from app.auth.views import link_to
 from app.errors import error_page
 from app.forms import InviteForm, RoleForm, TeamForm, role_labels
 from app.store import Conflict, NotFound, people, teams
-from app.web import go, now, render, wants_fragment
+from app.web import go, link_to, now, render, wants_fragment
 
 bp = Blueprint("teams", __name__)
 
