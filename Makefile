@@ -1,11 +1,12 @@
-# Cadenza: `make run` starts it locally, `make test` runs every check.
+# Cadenza: `make run` starts it locally, `make test` runs every check, `make test-any-hour`
+# runs them again at a faked night instant.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export AWS_EC2_METADATA_DISABLED := true
 TRANSLATIONS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test lint bench translations extract-messages clean
+.PHONY: run test test-any-hour lint bench translations extract-messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,18 @@ lint: $(VENV)/.installed
 test: $(VENV)/.installed translations lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The suite again with the machine's clock moved (Debian's faketime) to a night in Rome on a
+# DST-switch day: a test that depends on when it runs fails here. The default, 00:30 UTC on
+# 28 March 2027, is 01:30 in Rome, in the quiet hours, the night the clocks jump to summer time.
+# Browser tests are left out (Chromium would keep the real clock for cookies). Child processes
+# keep the faked clock running (FAKETIME_DONT_RESET) instead of starting it over.
+FAKE_NOW ?= 2027-03-28 00:30:00
+FAKED := TZ=UTC FAKETIME_DONT_RESET=1 faketime -f '@$(FAKE_NOW)'
+test-any-hour: $(VENV)/.installed translations
+	@faked="$$($(FAKED) $(BIN)/python -c 'import datetime; print(datetime.date.today())')"; \
+	[ "$$faked" = "$(firstword $(FAKE_NOW))" ] || { echo "faketime did not move the clock"; exit 1; }
+	$(FAKED) $(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+
 bench: $(VENV)/.installed translations
 	@set -e; for script in bench/*.py; do \
 		[ -e "$$script" ] || continue; \
@@ -39,7 +52,7 @@ bench: $(VENV)/.installed translations
 # Refresh the message catalogue after changing user-facing text.
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -54,5 +54,4 @@ def create_app(config: Config | None = None) -> Flask:
     nudges.init_app(app)
     if config.emulated:
         app.register_blueprint(dev.bp)
-        dev.register_commands(app)
     return app

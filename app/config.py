@@ -10,6 +10,7 @@ The mode only decides where AWS lives, how strict the secrets are and whether th
 outbox exists; nothing else in the code branches on it.
 """
 
+import json
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -21,6 +22,8 @@ MODES = ("local", "test", "aws")
 SIGNUP_POLICIES = ("open", "invite")
 DEFAULT_PORT = 8000
 DEFAULT_AWS_PORT = 8001
+# Written by ``make run`` in its data folder while it serves: {"base_url": ..., "pid": ...}.
+SERVER_ANNOUNCEMENT = "server.json"
 TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789"  # noqa: S105
 
 
@@ -40,6 +43,7 @@ class Config:
     region: str = "eu-west-1"
     sender: str = "Cadenza <cadenza@example.com>"
     base_url: str = f"http://127.0.0.1:{DEFAULT_PORT}"
+    port: int = DEFAULT_PORT  # where ``make run`` serves
     secret_key: str = ""
     signup: str = "open"
     data_dir: Path = Path(".cadenza")
@@ -79,12 +83,13 @@ class Config:
         port = _int(env, "PORT", DEFAULT_PORT)
         data_dir = Path(env.get("CADENZA_DATA_DIR", ".cadenza"))
         config = cls(
+            port=port,
             mode=mode,
             calendar_table=env.get("CADENZA_CALENDAR_TABLE", cls.calendar_table),
             system_table=env.get("CADENZA_SYSTEM_TABLE", cls.system_table),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
             sender=env.get("CADENZA_SENDER", ""),
-            base_url=env.get("CADENZA_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+            base_url=_base_url(env, mode, port, data_dir),
             secret_key=env.get("CADENZA_SECRET_KEY", ""),
             signup=signup,
             data_dir=data_dir,
@@ -111,6 +116,30 @@ class Config:
         return self.replace(
             sender=sender, secret_key=self.secret_key or _local_secret(self.data_dir)
         )
+
+
+def _base_url(env: Mapping[str, str], mode: str, port: int, data_dir: Path) -> str:
+    """The one rule for the base URL of links, for the server, the CLI and the job alike.
+
+    ``CADENZA_BASE_URL`` if set; else, in local mode, the base URL of the ``make run`` that
+    serves this data folder (so a CLI run in another shell links to the server's real port);
+    else ``http://127.0.0.1:$PORT``.
+    """
+    explicit = env.get("CADENZA_BASE_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    announced = announced_base_url(data_dir) if mode == "local" else None
+    return announced or f"http://127.0.0.1:{port}"
+
+
+def announced_base_url(data_dir: Path) -> str | None:
+    """The base URL a live ``make run`` announced for ``data_dir``, if one serves it."""
+    try:
+        announced = json.loads((data_dir / SERVER_ANNOUNCEMENT).read_text())
+        os.kill(announced["pid"], 0)  # a server killed with -9 leaves its file behind
+        return announced["base_url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

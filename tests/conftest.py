@@ -1,11 +1,15 @@
-"""Fixtures: one moto mock for the whole run, a fresh store per test, signed-in clients."""
+"""Fixtures: one moto mock for the whole run, a fresh store per test, signed-in clients, and
+one clock that every test, the app and the helpers share.
+"""
 
 import json
 import os
 import re
 import secrets
 import threading
+from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 os.environ.update(
     AWS_EC2_METADATA_DISABLED="true",
@@ -16,6 +20,7 @@ os.environ.update(
 )
 
 import pytest  # noqa: E402
+import time_machine  # noqa: E402
 from botocore.awsrequest import AWSResponse  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from itsdangerous import URLSafeTimedSerializer  # noqa: E402
@@ -29,6 +34,30 @@ from app.store import meter, people, teams  # noqa: E402
 
 TEST_CONFIG = Config(mode="test", calendar_table="test-calendar", system_table="test-system")
 LINK = re.compile(r"https?://\S+/login/[\w-]+")
+ROME = ZoneInfo("Europe/Rome")
+
+
+def tomorrow_at_noon_in_rome() -> datetime:
+    """Noon tomorrow in Rome, from the real date.
+
+    Derived, not fixed, so the date never passes: it stays within a day and a half of the
+    real clock, which Chromium keeps using for cookie expiry. Noon is outside everyone's
+    default quiet hours (21:00-08:00) and far from any midnight or DST switch (at 02:00-03:00).
+    """
+    tomorrow = datetime.now(ROME).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(12), tzinfo=ROME)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """Every test starts at noon tomorrow in Rome, whatever the hour it runs (ticking on).
+
+    time-machine moves ``datetime.now``/``time.time`` for the app's clock, the helpers below
+    and the server threads alike. A test that needs another instant moves it:
+    ``clock.move_to(when)``, or ``time_machine.travel(when, tick=False)`` inside.
+    """
+    with time_machine.travel(tomorrow_at_noon_in_rome(), tick=True) as traveller:
+        yield traveller
 
 
 class ScanIssued(AssertionError):
@@ -225,10 +254,12 @@ class People:
     def __init__(self, app):
         self.app = app
 
-    def person(self, address: str, name: str = "", language: str = "en", zone: str = "Europe/Rome"):
-        from datetime import UTC, datetime
+    def now(self) -> datetime:
+        """The app's clock (a test may fix it), so people and pages agree on the time."""
+        return self.app.extensions["cadenza"].clock()
 
-        now = datetime.now(UTC)
+    def person(self, address: str, name: str = "", language: str = "en", zone: str = "Europe/Rome"):
+        now = self.now()
         with self.app.app_context():
             someone = people.find_or_create_person(address, now, language, zone)
             if name:
@@ -238,28 +269,20 @@ class People:
         return someone
 
     def team(self, admin, name: str = "Cantina Aurora", zone: str = "Europe/Rome"):
-        from datetime import UTC, datetime
-
         with self.app.app_context():
-            return teams.create_team(
-                admin, name=name, zone=zone, language="it", now=datetime.now(UTC)
-            )
+            return teams.create_team(admin, name=name, zone=zone, language="it", now=self.now())
 
     def join(self, team, someone, role: str):
-        from datetime import UTC, datetime
-
-        now = datetime.now(UTC)
+        now = self.now()
         with self.app.app_context():
             raw = teams.invite(team, address=someone.email, role=role, invited_by="Test", now=now)
             teams.accept_invite(people.token(raw, now), someone, now)
 
     def client_for(self, someone):
         """A test client with a real server-side session for ``someone``."""
-        from datetime import UTC, datetime, timedelta
-
         client = self.app.test_client()
         with self.app.app_context():
-            raw = people.start_session(someone.person_id, datetime.now(UTC), timedelta(days=1))
+            raw = people.start_session(someone.person_id, self.now(), timedelta(days=1))
         with client.session_transaction() as session:
             session["sid"], session["pid"] = raw, someone.person_id
         return client

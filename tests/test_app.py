@@ -2,13 +2,17 @@
 
 import base64
 import hashlib
+import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from app import create_app, store
-from app.config import Config, ConfigError
+from app.config import SERVER_ANNOUNCEMENT, Config, ConfigError
+from app.dev import seed_command
 from tests.conftest import TEST_CONFIG, outbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +52,21 @@ def test_the_local_secret_key_is_kept_in_the_data_folder(tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
+def test_links_use_the_base_url_of_the_server_running_on_the_data_folder(tmp_path):
+    local = {"CADENZA_DATA_DIR": str(tmp_path), "PORT": "8123"}
+    assert Config.from_env(local).base_url == "http://127.0.0.1:8123"
+    announcement = tmp_path / SERVER_ANNOUNCEMENT
+    announcement.write_text(json.dumps({"base_url": "http://127.0.0.1:8765", "pid": os.getpid()}))
+    assert Config.from_env(local).base_url == "http://127.0.0.1:8765"
+    explicit = {**local, "CADENZA_BASE_URL": "https://cadenza.example/"}
+    assert Config.from_env(explicit).base_url == "https://cadenza.example"
+    assert Config.from_env({**local, "CADENZA_MODE": "test"}).base_url == "http://127.0.0.1:8123"
+    gone = subprocess.Popen(["true"])  # a server that died without tidying up
+    gone.wait()
+    announcement.write_text(json.dumps({"base_url": "http://127.0.0.1:8765", "pid": gone.pid}))
+    assert Config.from_env(local).base_url == "http://127.0.0.1:8123"
+
+
 def test_the_outbox_and_seed_do_not_exist_in_aws_mode(aws):
     config = Config(
         mode="aws",
@@ -61,7 +80,8 @@ def test_the_outbox_and_seed_do_not_exist_in_aws_mode(aws):
         client = app.test_client()
         assert client.get("/dev/outbox").status_code == 404
         assert client.get("/dev/outbox.json").status_code == 404
-        assert "seed" not in app.cli.commands
+        refused = app.test_cli_runner().invoke(seed_command)
+        assert refused.exit_code != 0 and "never on real AWS" in refused.output
         assert "Secure" in _session_cookie_flags(app)
     finally:
         store.configure(TEST_CONFIG.with_mode_defaults())

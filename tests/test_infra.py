@@ -3,13 +3,16 @@
 ``app.store.table_definitions()`` (built from the PynamoDB models) is the one source of truth for
 keys and indexes; ``infra/cadenza.yaml`` must describe the same tables, and the policy it gives
 the app must stay least-privilege (never a Scan). ``zappa_settings.json`` must point each stage
-at the tables and role that the stack creates for it.
+at the tables and role that the stack creates for it. ``.ci/run`` runs the suite twice, the
+second time with the clock faked to a night in Rome on a DST-switch day.
 """
 
 import fnmatch
 import json
 import re
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -20,6 +23,7 @@ from app.store import TTL_ATTRIBUTE, table_definitions
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "infra" / "cadenza.yaml"
 ZAPPA_SETTINGS_PATH = ROOT / "zappa_settings.json"
+ROME = ZoneInfo("Europe/Rome")
 
 # table_definitions() lists the calendar table, then the system table.
 TABLE_RESOURCES = ("CalendarTable", "SystemTable")
@@ -421,3 +425,21 @@ def test_no_secret_is_written_into_zappa_settings(zappa_stages):
     for stage, settings in zappa_stages.items():
         for block in ("environment_variables", "aws_environment_variables"):
             assert "CADENZA_SECRET_KEY" not in settings.get(block, {}), stage
+
+
+# CI ------------------------------------------------------------------------------------------
+
+
+def test_ci_runs_the_suite_again_at_night_in_rome_on_a_dst_switch_day():
+    ci = (ROOT / ".ci" / "run").read_text()
+    steps = [line.strip() for line in ci.splitlines() if line.strip().startswith("make ")]
+    assert steps == ["make test", "make test-any-hour"]
+    assert re.search(r"packages=\(.*\bfaketime\b.*\)", ci)  # installed with chromium
+    makefile = (ROOT / "Makefile").read_text()
+    fake_now = re.search(r"^FAKE_NOW \?= (.+)$", makefile, re.M).group(1)
+    assert "TZ=UTC" in makefile  # so faketime reads FAKE_NOW as UTC
+    instant = datetime.fromisoformat(fake_now).replace(tzinfo=UTC).astimezone(ROME)
+    assert instant.hour >= 21 or instant.hour < 8  # in the default quiet hours
+    midnight = datetime.combine(instant.date(), time(0), ROME)
+    next_midnight = datetime.combine(instant.date() + timedelta(days=1), time(0), ROME)
+    assert midnight.utcoffset() != next_midnight.utcoffset()  # the clocks change that day

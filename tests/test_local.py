@@ -8,11 +8,16 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import requests
 
+from app import nudges
+from app.local import demo
 from app.local.emulator import Journal, Record
+from tests.conftest import ROME, outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,11 +67,13 @@ class LocalCadenza:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop the server; return what it printed after the sign-in link."""
         if self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(10)
+        rest = self.process.communicate(timeout=10)[0]
         self.process.stdout.close()
+        return rest
 
 
 def _csrf(page: str) -> str:
@@ -138,11 +145,11 @@ def test_only_one_server_uses_a_data_folder_and_reset_starts_clean(tmp_path):
         again.stop()
 
 
-def _flask(data_dir: Path, *args: str) -> str:
+def _flask(data_dir: Path, *args: str, env: dict | None = None) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app.wsgi", *args],
         cwd=ROOT,
-        env=_env(data_dir),
+        env=_env(data_dir, **(env or {})),
         capture_output=True,
         text=True,
         timeout=60,
@@ -163,11 +170,72 @@ def test_cli_commands_share_the_local_data_with_or_without_the_server(tmp_path):
         announced = json.loads((tmp_path / "emulator.json").read_text())
         assert announced["url"].endswith(f":{server.aws_port}")
         link = re.search(r"http://\S+/login/[\w-]+", output).group(0)
-        served = link.replace("127.0.0.1:8000", f"127.0.0.1:{server.port}")
-        assert requests.get(served, timeout=10).status_code == 200
+        assert link.startswith(f"{server.url}/login/")  # the server's port, not 8000
+        assert requests.get(link, timeout=10).status_code == 200
         assert (tmp_path / "aws-journal.jsonl").read_bytes().count(b"\n") > lines_before
     finally:
         server.stop()
+
+
+def test_nudge_emails_from_the_cli_link_to_the_running_servers_port(tmp_path):
+    server = LocalCadenza(tmp_path)  # on a free port, announced in the data folder
+    try:
+        # The test's clock is noon tomorrow: the demo's posts of today are overdue by then.
+        output = _flask(tmp_path, "nudge", "--now", datetime.now(UTC).isoformat())
+        assert not output.startswith("sent 0,"), output
+        mails = requests.get(f"{server.url}/dev/outbox.json", timeout=10).json()
+        hosts = {host for m in mails for host in re.findall(r"http://127\.0\.0\.1:\d+", m["text"])}
+        assert hosts == {server.url}
+    finally:
+        server.stop()
+
+
+def test_the_cli_links_to_port_when_no_server_runs(tmp_path):
+    output = _flask(tmp_path, "seed", env={"PORT": "8123"})
+    assert "http://127.0.0.1:8123/login/" in output
+
+
+@pytest.mark.parametrize("command", ["nudge", "seed"])
+def test_cli_help_has_no_side_effects(tmp_path, command):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CADENZA_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app.wsgi", command, "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "Usage:" in result.stdout, result.stderr
+    assert list(tmp_path.iterdir()) == []  # no .cadenza/, no emulator started
+
+
+def test_the_sign_in_link_is_not_buried_in_emulator_request_lines(tmp_path):
+    server = LocalCadenza(tmp_path)
+    try:
+        assert server.output.rstrip().splitlines()[-1].strip() == server.link
+        browser = requests.Session()
+        _sign_in(browser, server.link)  # pages that make many DynamoDB calls
+        assert browser.get(f"{server.url}/me/nudges", timeout=10).status_code == 200
+    finally:
+        printed = server.output + server.stop()
+    assert '"POST / HTTP/1.1"' not in printed  # the emulator's access log
+    assert '"GET /me/nudges HTTP/1.1" 200' in printed  # the app's own requests still show
+
+
+@pytest.mark.parametrize("hour", [21, 23, 0, 2, 7])
+def test_the_demos_one_hour_nudge_arrives_minutes_after_the_first_start_at_any_hour(
+    app, clock, hour
+):
+    started = datetime.now(ROME).replace(hour=hour, minute=10, second=0, microsecond=0)
+    clock.move_to(started)
+    with app.app_context():
+        assert demo.seed(started)
+    nudges.run_once(app, started + timedelta(minutes=2))
+    assert not [m for m in outbox(app) if m["to"] == demo.DEMO_ADMIN]
+    nudges.run_once(app, started + timedelta(minutes=5))
+    (nudge,) = [m for m in outbox(app) if m["to"] == demo.DEMO_ADMIN]
+    assert "Story: pouring the first glass" in nudge["subject"]
 
 
 def _record(n: int) -> Record:

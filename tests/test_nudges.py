@@ -23,8 +23,13 @@ def rome(*args) -> datetime:
 
 
 @pytest.fixture
-def nudging(app, folks):
-    """Cantina Aurora: Anna (admin, English) and Marco (editor, Italian), both in Rome."""
+def nudging(app, folks, clock):
+    """Cantina Aurora: Anna (admin, English) and Marco (editor, Italian), both in Rome.
+
+    The clock is pinned (ticking) at noon on 1 December 2026, before every date these tests
+    plan, so pages, links and the job agree with them whenever the suite runs.
+    """
+    clock.move_to(rome(2026, 12, 1, 12))
     app.extensions["cadenza"] = app.extensions["cadenza"].replace(ses_rate=1000.0)
     anna = folks.person("anna@example.com", "Anna Rossi", zone="Europe/Rome")
     marco = folks.person("marco@example.com", "Marco Bianchi", language="it", zone="Europe/Rome")
@@ -583,9 +588,9 @@ def test_the_run_logs_the_real_error_before_raising_it(nudging, monkeypatch, cap
 def test_the_cli_runs_the_job_at_a_simulated_time(nudging):
     make_post(nudging, nudging["anna"], rome(2026, 12, 5, 10))
     runner = nudging["app"].test_cli_runner()
-    result = runner.invoke(args=["nudge", "--now", "2026-12-04T10:00:00+01:00"])
+    result = runner.invoke(nudges.nudge_command, ["--now", "2026-12-04T10:00:00+01:00"])
     assert result.exit_code == 0 and "sent 1" in result.output
-    bad = runner.invoke(args=["nudge", "--now", "2026-12-04T10:00:00"])
+    bad = runner.invoke(nudges.nudge_command, ["--now", "2026-12-04T10:00:00"])
     assert bad.exit_code != 0
 
 

@@ -1,13 +1,15 @@
-"""Developer tools of the emulated modes: the local outbox and CLI commands.
+"""Developer tools of the emulated modes: the local outbox and the ``seed`` command.
 
-Registered only when AWS is emulated, so in ``aws`` mode these URLs are 404.
+The outbox is registered only when AWS is emulated, so in ``aws`` mode its URLs are 404;
+``seed`` refuses to run there.
 """
 
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 
 import click
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, jsonify
+from flask.cli import with_appcontext
 
 from app.web import render, settings
 
@@ -65,12 +67,15 @@ def outbox_json():
     return jsonify(outbox_messages())
 
 
-def register_commands(app: Flask) -> None:
-    @app.cli.command("seed")
-    def seed_command():
-        """Add the demo team (a winery planning a tasting) unless it is there already."""
-        from app.local import demo
+# A Flask plugin command (an entry point in pyproject.toml): `seed --help` builds no app.
+@click.command("seed")
+@with_appcontext
+def seed_command():
+    """Add the demo team (a winery planning a tasting) unless it is there already."""
+    from app.local import demo
 
-        created = demo.seed(settings().clock())
-        click.echo("Seeded the demo team." if created else "The demo team is already there.")
-        click.echo(f"Sign in as the demo admin: {demo.sign_in_link(settings().clock())}")
+    if not settings().emulated:
+        raise click.UsageError("seed adds demo data where AWS is emulated, never on real AWS")
+    created = demo.seed(settings().clock())
+    click.echo("Seeded the demo team." if created else "The demo team is already there.")
+    click.echo(f"Sign in as the demo admin: {demo.sign_in_link(settings().clock())}")

@@ -4,16 +4,18 @@ python -m app.local [--reset] [--port PORT]
 """
 
 import argparse
+import json
 import logging
 import os
 import shutil
 import sys
 import threading
 import time
+from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from app.config import Config, ConfigError
+from app.config import SERVER_ANNOUNCEMENT, Config, ConfigError
 
 log = logging.getLogger(__name__)
 NUDGE_EVERY_SECONDS = 60
@@ -48,7 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
-    port = int(os.environ.get("PORT", "8000"))
 
     from app.local.emulator import DataFolderLock, Emulator
 
@@ -85,14 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         link = demo.sign_in_link(config.clock())
 
     try:
-        server = make_server("127.0.0.1", port, app, threaded=True)
+        server = make_server("127.0.0.1", config.port, app, threaded=True)
     except OSError as error:
         emulator.stop()
         print(
-            f"Cannot listen on 127.0.0.1:{port}: {error}. Use PORT=… to pick another.",
+            f"Cannot listen on 127.0.0.1:{config.port}: {error}. Use PORT=… to pick another.",
             file=sys.stderr,
         )
         return 1
+    announcement = _announce(config)
     stop = threading.Event()
     threading.Thread(target=_nudge_every_minute, args=(app, stop), daemon=True).start()
     # Printed once the port is bound: the link works the moment it appears.
@@ -113,8 +115,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop.set()
         server.server_close()
+        announcement.unlink(missing_ok=True)
         emulator.stop()
     return 0
+
+
+def _announce(config: Config) -> Path:
+    """Tell CLI commands on this data folder where the server is, so their links reach it."""
+    path = config.data_dir / SERVER_ANNOUNCEMENT
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"base_url": config.base_url, "pid": os.getpid()}))
+    os.replace(tmp, path)
+    return path
 
 
 if __name__ == "__main__":

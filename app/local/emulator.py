@@ -207,10 +207,8 @@ class Emulator:
 
     def start(self) -> "Emulator":
         self._restore()
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
-
         self._server = make_server(
-            self._host, self._port, self, threaded=True, request_handler=MotoRequestHandler
+            self._host, self._port, self, threaded=True, request_handler=_quiet_handler()
         )
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         announcement = self.data_dir / ANNOUNCEMENT
@@ -258,6 +256,21 @@ class Emulator:
                 self.journal.append(record)
         start_response(status, headers.to_wsgi_list())
         return app_iter
+
+
+def _quiet_handler():
+    """moto's request handler without its access log.
+
+    Every page makes a few DynamoDB calls and the nudge loop queries every minute: one log
+    line each buried the sign-in link that ``make run`` prints. Errors are still logged.
+    """
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietRequestHandler(MotoRequestHandler):
+        def log_request(self, code="-", size="-") -> None:
+            pass
+
+    return QuietRequestHandler
 
 
 def _compacted(records: list[Record]) -> list[Record]:

@@ -7,6 +7,10 @@ the web app only when it runs. ``flask --app app.wsgi nudge [--now ISO]`` runs t
 import logging
 from datetime import datetime, timedelta
 
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
 log = logging.getLogger(__name__)
 _application = None
 
@@ -59,8 +63,6 @@ def run_once(app, now: datetime | None = None):
 
 
 def init_app(app) -> None:
-    import click
-
     from app.nudges.views import bp
 
     app.register_blueprint(bp)
@@ -68,15 +70,20 @@ def init_app(app) -> None:
 
     app.jinja_env.globals["lead_labels"] = LEAD_LABELS
 
-    @app.cli.command("nudge")
-    @click.option("--now", help="Act as if it were this instant (ISO 8601, with offset).")
-    def nudge_command(now):
-        """Send the nudges that are due (as the scheduled function does)."""
-        moment = datetime.fromisoformat(now) if now else None
-        if moment is not None and moment.tzinfo is None:
-            raise click.BadParameter("give an offset, e.g. 2026-12-01T09:00:00+01:00")
-        outcome = run_once(app, moment)
-        click.echo(
-            f"sent {outcome.sent}, deferred {outcome.deferred}, failed {outcome.failed}, "
-            f"cancelled {outcome.cancelled}, left for the next run {outcome.left}"
-        )
+
+# A Flask plugin command (an entry point in pyproject.toml), not one of app.cli's: Flask finds
+# it without building the app, so `nudge --help` has no side effects (in local mode building
+# the app opens the data folder and starts the AWS emulator).
+@click.command("nudge")
+@click.option("--now", help="Act as if it were this instant (ISO 8601, with offset).")
+@with_appcontext
+def nudge_command(now):
+    """Send the nudges that are due (as the scheduled function does)."""
+    moment = datetime.fromisoformat(now) if now else None
+    if moment is not None and moment.tzinfo is None:
+        raise click.BadParameter("give an offset, e.g. 2026-12-01T09:00:00+01:00")
+    outcome = run_once(current_app, moment)
+    click.echo(
+        f"sent {outcome.sent}, deferred {outcome.deferred}, failed {outcome.failed}, "
+        f"cancelled {outcome.cancelled}, left for the next run {outcome.left}"
+    )

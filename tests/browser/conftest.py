@@ -6,6 +6,11 @@ werkzeug in a thread, so the outbox at ``/dev/outbox`` shows what moto's SES rec
 
 Without /usr/bin/chromium these tests are skipped, except when ``CI=true``: CI must run
 them, so there they fail instead. Playwright drives that Chromium; never ``playwright install``.
+
+The server shares the tests' clock (``clock`` in tests/conftest.py: noon tomorrow in Rome),
+while Chromium keeps the real clock for cookie expiry: never move time-machine far from the
+real date here. To show a fixed day, give the app a fixed clock instead
+(``config.replace(clock=lambda: NOW)``): it moves what the pages show, not the cookies.
 """
 
 import os

@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,8 +13,22 @@ from app.store import posts
 pytestmark = pytest.mark.browser
 
 ZONE = ZoneInfo("Europe/Rome")  # the zone of everyone the `folks` fixture creates
-MONTH = "2027-03"  # tests that need no "today" use a fixed month, so they never straddle one
+# Tests that need no "today" use one month, so they never straddle one: March of next year,
+# always ahead of the real date (Chromium keeps the real clock, see conftest.py) and with the
+# switch to summer time on its last Sunday, which the keyboard move into April crosses.
+YEAR = datetime.now(ZONE).year + 1
+MONTH = f"{YEAR}-03"
 TALL = {"width": 1400, "height": 1000}  # the whole month grid in view
+
+
+def march(day: int) -> date:
+    """A day of MONTH."""
+    return date(YEAR, 3, day)
+
+
+# The Monday of MONTH's second week (the 8th to the 14th): its whole week is in MONTH.
+MONDAY = march(8 + (7 - march(8).weekday()) % 7)
+WEDNESDAY, FRIDAY = MONDAY + timedelta(days=2), MONDAY + timedelta(days=4)
 
 
 @dataclass
@@ -120,7 +134,7 @@ def test_reloading_after_saving_a_new_post_shows_the_post(page_as, live_server, 
 
 
 def test_the_saved_message_stays_after_the_calendar_refreshes(page_as, live_server, team, app):
-    post = add_post(app, team, team.admin, "Autumn tasting", date(2027, 3, 9))
+    post = add_post(app, team, team.admin, "Autumn tasting", march(9))
     page = page_as(team.admin)
     page.goto(team.month_url(live_server))
     open_panel(page, post)
@@ -135,36 +149,42 @@ def test_the_saved_message_stays_after_the_calendar_refreshes(page_as, live_serv
 def test_dragging_a_post_to_another_day_moves_it_and_keeps_its_time(
     page_as, live_server, team, app
 ):
-    post = add_post(app, team, team.admin, "Barrel tasting", date(2027, 3, 10), time(14, 35))
+    # From a Wednesday to the next week's Thursday; the Friday shares the Wednesday's row, so
+    # re-rendering that whole row would wipe its mark too.
+    start, target, other = WEDNESDAY, WEDNESDAY + timedelta(days=8), FRIDAY
+    post = add_post(app, team, team.admin, "Barrel tasting", start, time(14, 35))
     # Chromium does not scroll during a native drag: both cells must be in the viewport.
     page = page_as(team.admin, viewport=TALL)
     page.goto(team.month_url(live_server))
     expect(chip(page, post)).to_be_visible()
+    ids = {"from": f"day-{start}", "to": f"day-{target}", "other": f"day-{other}"}
     page.evaluate(
-        """() => {
+        """(ids) => {
             window.notReloaded = true;
-            for (const id of ["day-2027-03-10", "day-2027-03-18", "day-2027-03-12"]) {
+            for (const id of Object.values(ids)) {
                 document.getElementById(id).marked = true;
             }
             document.getElementById("calendar").marked = true;
-        }"""
+        }""",
+        ids,
     )
 
-    chip(page, post).drag_to(cell(page, "2027-03-18"))
+    chip(page, post).drag_to(cell(page, target))
 
-    moved = cell(page, "2027-03-18").locator(f"#post-{post.post_id}")
+    moved = cell(page, target).locator(f"#post-{post.post_id}")
     expect(moved).to_be_visible()
     expect(moved.locator("time")).to_have_text("14:35")
-    expect(cell(page, "2027-03-10").locator("a.chip")).to_have_count(0)
+    expect(cell(page, start).locator("a.chip")).to_have_count(0)
     expect(page.locator(f"#post-{post.post_id}")).to_have_count(1)
     marks = page.evaluate(
-        """() => ({
+        """(ids) => ({
             reloaded: window.notReloaded !== true,
-            from: document.getElementById("day-2027-03-10").marked === true,
-            to: document.getElementById("day-2027-03-18").marked === true,
-            other: document.getElementById("day-2027-03-12").marked === true,
+            from: document.getElementById(ids.from).marked === true,
+            to: document.getElementById(ids.to).marked === true,
+            other: document.getElementById(ids.other).marked === true,
             calendar: document.getElementById("calendar").marked === true,
-        })"""
+        })""",
+        ids,
     )
     # Only the two day cells were swapped: the rest of the calendar is the same DOM.
     assert marks == {
@@ -176,10 +196,10 @@ def test_dragging_a_post_to_another_day_moves_it_and_keeps_its_time(
     }, marks
 
     moved_post = stored(app, team, post.post_id)
-    assert moved_post.due.astimezone(ZONE) == datetime(2027, 3, 18, 14, 35, tzinfo=ZONE)
+    assert moved_post.due.astimezone(ZONE) == datetime.combine(target, time(14, 35), ZONE)
     page.goto(team.month_url(live_server))
-    expect(cell(page, "2027-03-18").locator(f"#post-{post.post_id} time")).to_have_text("14:35")
-    expect(cell(page, "2027-03-10").locator("a.chip")).to_have_count(0)
+    expect(cell(page, target).locator(f"#post-{post.post_id} time")).to_have_text("14:35")
+    expect(cell(page, start).locator("a.chip")).to_have_count(0)
 
 
 def test_dragging_an_idea_onto_a_day_plans_it_as_a_draft(page_as, live_server, team, app):
@@ -196,9 +216,9 @@ def test_dragging_an_idea_onto_a_day_plans_it_as_a_draft(page_as, live_server, t
     page.goto(team.month_url(live_server))
     expect(page.locator("#ideas-list").locator(f"#post-{idea.post_id}")).to_be_visible()
 
-    chip(page, idea).drag_to(cell(page, "2027-03-16"))
+    chip(page, idea).drag_to(cell(page, march(16)))
 
-    planned = cell(page, "2027-03-16").locator(f"#post-{idea.post_id}")
+    planned = cell(page, march(16)).locator(f"#post-{idea.post_id}")
     expect(planned).to_be_visible()
     expect(planned.locator("time")).to_have_text("09:00")  # ideas get the default time
     expect(planned.locator(".badge.status")).to_have_text("Draft")
@@ -210,38 +230,38 @@ def test_dragging_an_idea_onto_a_day_plans_it_as_a_draft(page_as, live_server, t
 def test_after_a_drop_the_address_is_still_the_month_and_reloading_shows_the_move(
     page_as, live_server, team, app
 ):
-    post = add_post(app, team, team.admin, "Barrel tasting", date(2027, 3, 10), time(14, 35))
+    post = add_post(app, team, team.admin, "Barrel tasting", march(10), time(14, 35))
     page = page_as(team.admin, viewport=TALL)
     page.goto(team.month_url(live_server))
 
-    chip(page, post).drag_to(cell(page, "2027-03-18"))
-    expect(cell(page, "2027-03-18").locator(f"#post-{post.post_id}")).to_be_visible()
+    chip(page, post).drag_to(cell(page, march(18)))
+    expect(cell(page, march(18)).locator(f"#post-{post.post_id}")).to_be_visible()
 
     expect(page).to_have_url(team.month_url(live_server), timeout=1000)
     page.reload()
-    expect(cell(page, "2027-03-18").locator(f"#post-{post.post_id} time")).to_have_text("14:35")
+    expect(cell(page, march(18)).locator(f"#post-{post.post_id} time")).to_have_text("14:35")
 
 
 def test_dragging_a_post_in_the_week_view_moves_it(page_as, live_server, team, app):
-    post = add_post(app, team, team.admin, "Barrel tasting", date(2027, 3, 10), time(14, 35))
+    post = add_post(app, team, team.admin, "Barrel tasting", WEDNESDAY, time(14, 35))
     page = page_as(team.admin, viewport=TALL)
-    page.goto(f"{live_server}/t/{team.team_id}/week/2027-03-08")
-    friday = page.locator('#week-grid [data-date="2027-03-12"]')
+    page.goto(f"{live_server}/t/{team.team_id}/week/{MONDAY}")
+    friday = page.locator(f'#week-grid [data-date="{FRIDAY}"]')
 
     with page.expect_response(re.compile(r"/move(\?|$)")) as answer:
         chip(page, post).drag_to(friday)
     assert answer.value.ok
 
-    assert stored(app, team, post.post_id).due.astimezone(ZONE).date() == date(2027, 3, 12)
+    assert stored(app, team, post.post_id).due.astimezone(ZONE).date() == FRIDAY
     expect(friday.locator(f"#post-{post.post_id}")).to_be_visible(timeout=2000)
 
 
 def test_filtering_by_owner_is_kept_in_the_url_and_the_back_button_restores_it(
     page_as, live_server, team, app
 ):
-    adas = add_post(app, team, team.admin, "Ada's reel", date(2027, 3, 4))
-    brunos = add_post(app, team, team.editor, "Bruno's story", date(2027, 3, 5))
-    also_brunos = add_post(app, team, team.editor, "Bruno's recap", date(2027, 3, 22))
+    adas = add_post(app, team, team.admin, "Ada's reel", march(4))
+    brunos = add_post(app, team, team.editor, "Bruno's story", march(5))
+    also_brunos = add_post(app, team, team.editor, "Bruno's recap", march(22))
     page = page_as(team.admin)
     start = team.month_url(live_server)
     page.goto(start)
@@ -272,7 +292,7 @@ def test_filtering_by_owner_is_kept_in_the_url_and_the_back_button_restores_it(
 
 
 def two_editors_open_the_same_post(page_as, live_server, team, app):
-    post = add_post(app, team, team.admin, "Autumn tasting", date(2027, 3, 9))
+    post = add_post(app, team, team.admin, "Autumn tasting", march(9))
     ada, bruno = page_as(team.admin), page_as(team.editor)
     for page in (ada, bruno):
         page.goto(team.month_url(live_server))
@@ -355,7 +375,8 @@ def test_switching_to_italian_translates_the_calendar(page_as, live_server, team
 
 
 def test_the_keyboard_can_move_a_post_to_another_date(page_as, live_server, team, app):
-    post = add_post(app, team, team.admin, "Cellar door hours", date(2027, 3, 3), time(17, 45))
+    april = date(YEAR, 4, 7)  # after the switch to summer time: 17:45 is another UTC hour
+    post = add_post(app, team, team.admin, "Cellar door hours", march(3), time(17, 45))
     page = page_as(team.admin)
     page.goto(team.month_url(live_server))
     chip(page, post).focus()
@@ -369,14 +390,14 @@ def test_the_keyboard_can_move_a_post_to_another_date(page_as, live_server, team
     page.keyboard.press("Tab")
     move_date = page.locator("#move-date")
     expect(move_date).to_be_focused()
-    expect(move_date).to_have_value("2027-03-03")
-    move_date.fill("2027-04-07")
+    expect(move_date).to_have_value(march(3).isoformat())
+    move_date.fill(april.isoformat())
     page.keyboard.press("Enter")
 
-    expect(page).to_have_url(team.month_url(live_server, "2027-04"))
-    moved = cell(page, "2027-04-07").locator(f"#post-{post.post_id}")
+    expect(page).to_have_url(team.month_url(live_server, f"{YEAR}-04"))
+    moved = cell(page, april).locator(f"#post-{post.post_id}")
     expect(moved).to_be_visible()
     expect(moved.locator("time")).to_have_text("17:45")
     expect(page.locator("#flash")).to_contain_text("Post moved.")
     moved_post = stored(app, team, post.post_id)
-    assert moved_post.due.astimezone(ZONE) == datetime(2027, 4, 7, 17, 45, tzinfo=ZONE)
+    assert moved_post.due.astimezone(ZONE) == datetime.combine(april, time(17, 45), ZONE)
