@@ -1,5 +1,6 @@
 """Form definitions shared by the blueprints (WTForms; CSRF is checked app-wide)."""
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, Form, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -9,6 +10,16 @@ from app.i18n import LANGUAGES, valid_zone, zone_names
 
 # Pragmatic: one @, no spaces, a dot in the domain. Deliverability is proven by the link.
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+
+
+def posted():
+    """The request's form data when it is a POST, else None: what every form is built from.
+
+    WTForms reads any form data that is not None as a submission, and a submission without a
+    checkbox means "unticked": built from the empty ``request.form`` of a GET, a form shows
+    its checkboxes and multi-selects empty whatever is stored, and saving it clears them.
+    """
+    return request.form if request.method == "POST" else None
 
 
 def strip(value):

@@ -1,11 +1,25 @@
 """Who is signed in: sessions, and the checks every other blueprint leans on."""
 
+from contextlib import nullcontext
 from datetime import timedelta
 from functools import wraps
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale
 from flask_wtf.csrf import CSRFProtect
 
+from app.i18n import LANGUAGES
 from app.store import people
 from app.web import go, now, settings, wants_fragment
 
@@ -89,6 +103,24 @@ def team_member(least: str = "viewer"):
     return decorator
 
 
+def speaking(language: str | None):
+    """Use this language meanwhile (a known one; else the request's own stays)."""
+    return force_locale(language) if language in LANGUAGES else nullcontext()
+
+
+def link_page(language: str | None, template: str, status: int = 200, **context) -> Response:
+    """A page behind an email link, in the language of the person the link is for.
+
+    Whoever opens the link may have no session, or someone else's (a shared computer): the
+    page speaks the recipient's language (the browser's if unknown) and shows no signed-in
+    menu. The link is a key, so the page stays out of caches and Referer headers.
+    """
+    with speaking(language):
+        body = render_template(template, email_link=True, **context)
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return make_response(body, status, headers)
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(_load_person)
@@ -105,4 +137,4 @@ def _can(least: str) -> bool:
 
 from app.auth.views import bp  # noqa: E402  (the views use the helpers above)
 
-__all__ = ["bp", "csrf", "login_required", "team_member", "init_app"]
+__all__ = ["bp", "csrf", "login_required", "team_member", "link_page", "speaking", "init_app"]

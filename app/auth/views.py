@@ -8,10 +8,11 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from app import mail
-from app.auth import end_session, login_required, start_session
+from app.auth import end_session, link_page, login_required, start_session
 from app.errors import error_page
-from app.forms import EmailForm, ProfileForm, WelcomeForm
+from app.forms import EmailForm, ProfileForm, WelcomeForm, posted
 from app.i18n import guess_zone
+from app.nudges import replan
 from app.store import NotFound, people, teams
 from app.web import go, link_to, now, render, safe_next, settings
 
@@ -61,7 +62,7 @@ def _limit_sign_in_requests(address: str) -> None:
 def login():
     if g.person is not None and request.method == "GET":
         return redirect(url_for("teams.start"))
-    form = EmailForm(request.form)
+    form = EmailForm(posted())
     if request.method == "POST" and form.validate():
         address = form.email.data.lower()
         _limit_sign_in_requests(address)
@@ -86,37 +87,46 @@ def login():
     return render("auth/login.html", "login_form", status, form=form)
 
 
-def _expired_link():
-    return render("auth/link_expired.html", status=410, form=EmailForm())
+def _expired_link(language: str | None = None):
+    return link_page(language, "auth/link_expired.html", 410, form=EmailForm())
+
+
+def _language_of(found, team) -> str | None:
+    """The language of whom a sign-in link or invitation is for: theirs once they are someone,
+    else the invited team's (its email was in that language), else the browser's."""
+    someone = people.person_by_email(found.email) if found is not None else None
+    if someone is not None:
+        return someone.language
+    return team.language if team is not None else None
 
 
 @bp.route("/login/<token>", methods=["GET", "POST"])
 def confirm(token: str):
     """Show a confirm button; only its POST uses the link (mail scanners prefetch GETs)."""
-    found = people.token(token, now())
-    if found is None:
-        return _expired_link()
-    team = teams.team(found.team_id) if found.purpose == "invite" else None
-    if found.purpose == "invite" and team is None:
-        return _expired_link()
+    found = people.stored_token(token)
+    team = teams.team(found.team_id) if found is not None and found.purpose == "invite" else None
+    language = _language_of(found, team)
+    if not people.usable(found, now()) or (found.purpose == "invite" and team is None):
+        return _expired_link(language)
     if request.method == "GET":
-        body, status = render("auth/confirm.html", token=found, team=team)
-        return body, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        return link_page(language, "auth/confirm.html", token=found, team=team)
 
-    language, zone = str(get_locale()), guess_zone(str(get_locale()))
+    # Someone new starts in their browser's language and a zone guessed from it.
+    browser_language = str(get_locale())
+    zone = guess_zone(browser_language)
     if found.purpose == "sign_in":
         try:
             people.redeem_sign_in(token, now())
         except NotFound:
-            return _expired_link()
-        someone = people.find_or_create_person(found.email, now(), language, zone)
+            return _expired_link(language)
+        someone = people.find_or_create_person(found.email, now(), browser_language, zone)
         destination = safe_next(session.pop("next", None)) or url_for("teams.start")
     else:
-        someone = people.find_or_create_person(found.email, now(), language, zone)
+        someone = people.find_or_create_person(found.email, now(), browser_language, zone)
         try:
             teams.accept_invite(found, someone, now())
         except NotFound:
-            return _expired_link()
+            return _expired_link(language)
         destination = url_for("planner.calendar", team_id=team.team_id)
     start_session(someone)
     if team is not None:
@@ -139,13 +149,8 @@ def logout():
 def welcome():
     """A new person names themselves and, unless invited into one, creates a first team."""
     someone = g.person
-    language = someone.language
     form = WelcomeForm(
-        request.form,
-        language=language,
-        zone=someone.zone,
-        team_language=language,
-        team_zone=someone.zone,
+        posted(), obj=someone, team_language=someone.language, team_zone=someone.zone
     )
     needs_team = not someone.team_entries()
     if not needs_team:
@@ -177,8 +182,9 @@ def welcome():
 @login_required
 def profile():
     someone = g.person
-    form = ProfileForm(request.form, obj=someone)
+    form = ProfileForm(posted(), obj=someone)
     if request.method == "POST" and form.validate():
+        moved = form.zone.data != someone.zone
         people.update_profile(
             someone,
             name=form.name.data,
@@ -186,6 +192,8 @@ def profile():
             zone=form.zone.data,
             week_start=form.week_start.data,
         )
+        if moved:  # nudge times are local wall-clock times: plan them in the new zone
+            replan.replan_my_posts(someone, now())
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
     status = 422 if request.method == "POST" else 200

@@ -23,7 +23,11 @@ class BadToken(Exception):
 
 
 class ExpiredToken(Exception):
-    """Genuine, but past its expiry."""
+    """Genuine, but past its expiry; ``payload`` still names the person it was for."""
+
+    def __init__(self, payload: dict):
+        super().__init__(payload["a"])
+        self.payload = payload
 
 
 def _serializer() -> URLSafeSerializer:
@@ -56,7 +60,7 @@ def read(token: str, now: datetime) -> dict:
     if not isinstance(payload, dict) or payload.get("a") not in ACTIONS:
         raise BadToken()
     if "e" in payload and payload["e"] < now.timestamp():
-        raise ExpiredToken()
+        raise ExpiredToken(payload)
     return payload
 
 

@@ -163,17 +163,24 @@ def issue_token(
     return raw, token
 
 
-def token(raw: str, now: datetime) -> SignInToken | None:
-    """Return the token if it exists, is unused and has not expired."""
+def stored_token(raw: str) -> SignInToken | None:
+    """Return the token as stored, used or expired alike (a page still knows whom it was for)."""
     if not raw or len(raw) > 200:
         return None
     try:
-        found = SignInToken.get(*SignInToken.key(hash_secret(raw)), consistent_read=True)
+        return SignInToken.get(*SignInToken.key(hash_secret(raw)), consistent_read=True)
     except SignInToken.DoesNotExist:
         return None
-    if found.used_at is not None or found.expires_at <= now:
-        return None
-    return found
+
+
+def usable(found: SignInToken | None, now: datetime) -> bool:
+    return found is not None and found.used_at is None and found.expires_at > now
+
+
+def token(raw: str, now: datetime) -> SignInToken | None:
+    """Return the token if it exists, is unused and has not expired."""
+    found = stored_token(raw)
+    return found if usable(found, now) else None
 
 
 def redeem_condition(now: datetime):
@@ -204,6 +211,15 @@ def use_link_once(fingerprint: str, now: datetime, until: datetime) -> bool:
         if conditional_failure(error):
             return False
         raise
+    return True
+
+
+def link_used(fingerprint: str) -> bool:
+    """Whether a one-click link was used already (its page then offers no form)."""
+    try:
+        UsedLink.get(f"USED#{fingerprint}", "USED", consistent_read=True)
+    except UsedLink.DoesNotExist:
+        return False
     return True
 
 

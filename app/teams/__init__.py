@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from app import mail
 from app.auth import login_required, team_member
 from app.errors import error_page
-from app.forms import InviteForm, RoleForm, TeamForm, role_labels
+from app.forms import InviteForm, RoleForm, TeamForm, posted, role_labels
 from app.store import Conflict, NotFound, people, teams
 from app.web import go, link_to, now, render, wants_fragment
 
@@ -34,7 +34,7 @@ def index():
 @bp.route("/teams/new", methods=["GET", "POST"])
 @login_required
 def new():
-    form = TeamForm(request.form, team_zone=g.person.zone, team_language=g.person.language)
+    form = TeamForm(posted(), team_zone=g.person.zone, team_language=g.person.language)
     if request.method == "POST" and form.validate():
         created = teams.create_team(
             g.person,
@@ -53,7 +53,8 @@ def new():
 # Members -----------------------------------------------------------------------------------
 
 
-def _members_page(team, *, invite_form=None, status=200, block=None):
+def _members_page(team, *, invite_form=None, status=200, block=None, refused=None):
+    """The members page (or one of its blocks); ``refused`` explains a change not made."""
     return render(
         "teams/members.html",
         block,
@@ -63,6 +64,7 @@ def _members_page(team, *, invite_form=None, status=200, block=None):
         invites=teams.pending_invites(team.team_id, now()),
         invite_form=invite_form or InviteForm(),
         roles=role_labels(),
+        refused=refused,
     )
 
 
@@ -128,17 +130,19 @@ def revoke(team_id: str, token_hash: str):
 
 
 def _change_membership(team_id: str, change, done: str, then: str | None = None):
-    """Apply a membership change; answer with the member list, or an error page."""
+    """Apply a membership change; answer with the member list, as it is now if refused."""
     try:
         change()
     except teams.LastAdmin:
-        return error_page(
-            409, _("A team needs at least one admin. Make someone else an admin first.")
-        )
+        refused = _("A team needs at least one admin. Make someone else an admin first.")
     except NotFound:
         abort(404)
     except Conflict:
-        return error_page(409)
+        refused = _("Someone changed the members at the same time. This is the list as it is now.")
+    else:
+        refused = None
+    if refused:
+        return _members_page(teams.team(team_id), status=409, block="member_list", refused=refused)
     flash(done, "success")
     if then:
         return go(then)
@@ -187,9 +191,7 @@ def leave(team_id: str):
 @team_member("admin")
 def team_settings(team_id: str):
     team = g.team
-    form = TeamForm(
-        request.form, team_name=team.name, team_zone=team.zone, team_language=team.language
-    )
+    form = TeamForm(posted(), team_name=team.name, team_zone=team.zone, team_language=team.language)
     if request.method == "POST" and form.validate():
         teams.update_team(
             team,
