@@ -1,5 +1,6 @@
 """The nudge emails: localized to the recipient, with signed one-click actions."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
@@ -56,6 +57,45 @@ def _actions(reminder: Reminder, post: Post, person: Person) -> dict[str, str]:
     return signed
 
 
+@dataclass(frozen=True)
+class Escalation:
+    """Why the admins are told about a post: the owner's nudges are "off", they are "away"
+    (until ``away_until``), ``reminded`` overdue nudges went "unanswered", or none reached
+    them ("unreached": refused by their address, or sent while they were away)."""
+
+    reason: str
+    reminded: int = 0
+    away_until: str | None = None
+
+
+def _escalation_text(escalation: Escalation, owner: str, reader: Person) -> str:
+    if escalation.reason == "off":
+        return gettext(
+            "%(owner)s has nudges switched off, so Cadenza could not remind them. "
+            "Could someone take this post over?",
+            owner=owner,
+        )
+    if escalation.reason == "away":
+        return gettext(
+            "%(owner)s is away until %(day)s. Could someone take this post over?",
+            owner=owner,
+            day=_day(escalation.away_until, reader),
+        )
+    if escalation.reason == "unanswered":
+        return ngettext(
+            "%(owner)s has not published this post: %(num)d reminder went unanswered. "
+            "Could someone take it over?",
+            "%(owner)s has not published this post: %(num)d reminders went unanswered. "
+            "Could someone take it over?",
+            escalation.reminded,
+            owner=owner,
+        )
+    return gettext(
+        "Cadenza's reminders did not reach %(owner)s. Could someone take this post over?",
+        owner=owner,
+    )
+
+
 def nudge(
     reminder: Reminder,
     post: Post,
@@ -63,11 +103,13 @@ def nudge(
     team: Team,
     recipients: list[Person],
     now: datetime,
+    escalation: Escalation | None = None,
 ) -> EmailMessage:
     """The email for a post's reminder, in the (first) recipient's language and zone."""
     person = recipients[0]
     with force_locale(person.language):
         owner = team.member(post.owner_id) if post.owner_id else None
+        giver = team.member(reminder.handed_by) if reminder.handed_by else None
         due = when(post.due, person, now) if post.due else ""
         channels = ", ".join(post.channels or []) or gettext("no channel")
         kind = reminder.kind.split("-")[0]
@@ -76,13 +118,18 @@ def nudge(
             "channels": channels,
             "title": post.title,
             "owner": owner.name if owner else "",
+            "giver": giver.name if giver else "",
         }
         subjects = {
             "before": gettext("%(due)s · %(channels)s · %(title)s", **values),
             "overdue": gettext("Overdue · %(due)s · %(channels)s · %(title)s", **values),
             "escalate": gettext("Still not published · %(title)s · %(owner)s", **values),
             "review": gettext("Please review · %(title)s · %(due)s", **values),
-            "handover": gettext("Handed over to you · %(due)s · %(title)s", **values),
+            "handover": (
+                gettext("Handed over to you by %(giver)s · %(due)s · %(title)s", **values)
+                if giver
+                else gettext("Handed over to you · %(due)s · %(title)s", **values)
+            ),
         }
         subject = subjects[kind]
         message = mail.compose(
@@ -100,6 +147,12 @@ def nudge(
             due=due,
             channels=channels,
             owner=owner,
+            giver=giver,
+            escalation=(
+                _escalation_text(escalation, owner.name if owner else "?", person)
+                if escalation
+                else ""
+            ),
             person=person,
             links=_actions(reminder, post, person),
             preferences=link_to("nudges.preferences"),

@@ -8,6 +8,12 @@ before marking leaves a lease that expires, so the next run sends once more (the
 a crash at that exact point can cause). Transient failures (SES throttling, DynamoDB throttling)
 give the reminder back with a backoff; a permanent rejection marks it failed, on the post and
 on the person.
+
+At most one email per person and post in a run: the due reminders are grouped by post and
+recipient, the most relevant one of a group is sent (plan.relevance) and the others make way
+(closed as superseded; an overdue nudge waits a day instead, so the three come one a day). The
+admins' escalation waits until a day after the last overdue nudge, never goes to the owner,
+and says why it comes (nudges off, away, or how many reminders went unanswered).
 """
 
 import logging
@@ -81,56 +87,148 @@ class Job:
     # The run ----------------------------------------------------------------------------------
 
     def run(self) -> Outcome:
-        for found in reminders.due_at_or_before(self.now, self.catch_up_days):
+        due = list(reminders.due_at_or_before(self.now, self.catch_up_days))
+        for group in _by_post_and_person(due):
             if self._over_budget():
-                self.outcome.left += 1
+                self.outcome.left += len(group)
                 continue
+            self._one_mail(group)
+        return self.outcome
+
+    def _one_mail(self, group: list[Reminder]) -> None:
+        """Act on the reminders of one person and post due in this run: the most relevant
+        one is sent, the others make way for it (at most one email per person per post)."""
+        queue = sorted(group, key=lambda found: plan.relevance(found.kind))
+        context, mailed = None, False
+        while queue:
+            found = queue.pop(0)
             try:
                 claimed = reminders.claim(found, self.run_id, self.now, self.lease)
             except TRANSIENT as error:  # it stays pending; the next run tries again
                 log.warning("could not claim %s: %s", found.sk, error)
-                self.outcome.skipped += 1
-                continue
+                claimed = None
             if claimed is None:
+                # Another run has it (or it moved): that one speaks for this person and post.
                 self.outcome.skipped += 1
+                mailed = True
                 continue
             try:
-                self._process(claimed)
+                if claimed.kind == "digest":
+                    self._digest(claimed)
+                    continue
+                context = context or self._context(claimed)
+                spoke, brought_forward = self._process(claimed, context, mailed)
+                mailed = mailed or spoke
+                if brought_forward is not None:
+                    queue.insert(0, brought_forward)
             except TRANSIENT as error:
                 log.warning("nudge %s %s: %s; retrying later", claimed.pk, claimed.sk, error)
                 self._retry_later(claimed, "storage_unavailable")
-        return self.outcome
+                mailed = True
 
     def _over_budget(self) -> bool:
         return self.monotonic() - self._started + self.interval > self.budget
 
     # One reminder ---------------------------------------------------------------------------
 
-    def _process(self, reminder: Reminder) -> None:
-        if reminder.kind == "digest":
-            self._digest(reminder)
-            return
-        context = self._context(reminder)
+    def _process(
+        self, reminder: Reminder, context: Context, mailed: bool
+    ) -> tuple[bool, Reminder | None]:
+        """Send, defer or close one reminder. Returns whether an email to its recipient went
+        (or will go) out for it, and a reminder brought forward to go out in this run."""
         reason = self._stale(reminder, context)
         if reason:
             self._finish(reminder, "cancelled", reason, context)
-            return
+            return False, None
         if reminder.kind.startswith("before-") and context.post.due <= self.now:
-            self._becomes_overdue(reminder, context)
-            return
+            brought_forward = None if mailed else self._becomes_overdue(reminder)
+            self._finish(reminder, "cancelled", "past_due", context)
+            return False, brought_forward
+        if mailed:
+            self._make_way(reminder, context)
+            return False, None
+        if reminder.kind == "escalate":
+            return self._escalate(reminder, context), None
         recipients = self._recipients(reminder, context)
         if not recipients:
             self._finish(reminder, "cancelled", "nobody", context)
-            return
+            return False, None
         deferred = self._outside_quiet_hours(reminder, context, recipients)
         if deferred:
             reminders.reschedule(reminder, self.run_id, deferred, note="quiet_hours")
             self.outcome.deferred += 1
-            return
+            return True, None
         message = emails.nudge(
             reminder, context.post, context.body, context.team, recipients, self.now
         )
         self._send(reminder, message, context, ", ".join(p.name or p.email for p in recipients))
+        return True, None
+
+    def _make_way(self, reminder: Reminder, context: Context) -> None:
+        """Another email about this post goes to this person in this run. An overdue nudge
+        waits a day (the three keep one a day, so "three reminders later" stays true); any
+        other is closed as superseded."""
+        if not reminder.kind.startswith("overdue-"):
+            self._finish(reminder, "cancelled", "superseded", context)
+            return
+        later = self._a_day_after(self.now, reminder.person_id, context)
+        reminders.reschedule(reminder, self.run_id, later, note="one_a_day")
+        self.outcome.deferred += 1
+
+    def _a_day_after(self, moment: datetime, person_id: str, context: Context) -> datetime:
+        """A local day after ``moment`` for this member, out of their quiet hours."""
+        member = context.team.member(person_id)
+        if member is None:
+            return moment + timedelta(days=1)
+        later = plan.days_later(moment, 1, ZoneInfo(member.zone))
+        return plan.outside_quiet_hours(later, member, None)
+
+    def _escalate(self, reminder: Reminder, context: Context) -> bool:
+        """Tell the team's other admins, once the owner's overdue nudges have all had their
+        day, saying why: the owner's nudges are off, they are away, or how many reminders
+        went unanswered. One Query (the post's reminders), for escalations only."""
+        post = context.post
+        found = reminders.of_post(post.team_id, post.post_id)
+        deadline = [r for r in found if r.for_due == post.due]
+        overdue = [r for r in deadline if r.kind.startswith("overdue-")]
+        # A day after the last overdue nudge went out, or will go out (one may be waiting).
+        last = [r.due for r in overdue if r.state == "pending"]
+        last += [r.sent_at for r in overdue if r.state == "sent" and r.sent_at]
+        member = context.team.member(post.owner_id)
+        zone = ZoneInfo(member.zone if member else context.team.zone)
+        ready = plan.days_later(max(last), 1, zone) if last else self.now
+        if ready > self.now:
+            reminders.reschedule(reminder, self.run_id, ready, note="waiting_for_nudges")
+            self.outcome.deferred += 1
+            return False
+        recipients = self._recipients(reminder, context)
+        if not recipients:
+            others = [
+                m
+                for m in context.team.member_list()
+                if m.role == "admin" and m.person_id != post.owner_id
+            ]
+            self._finish(reminder, "cancelled", "nobody" if others else "no_other_admin", context)
+            return False
+        owner = context.people.get(post.owner_id)
+        why = self._unreachable(owner) if owner else None
+        reminded = sum(1 for r in overdue if r.state == "sent")
+        escalation = emails.Escalation(
+            why or ("unanswered" if reminded else "unreached"),
+            reminded=reminded,
+            away_until=owner.away_until if why == "away" else None,
+        )
+        message = emails.nudge(
+            reminder,
+            post,
+            context.body,
+            context.team,
+            recipients,
+            self.now,
+            escalation=escalation,
+        )
+        self._send(reminder, message, context, ", ".join(p.name or p.email for p in recipients))
+        return True
 
     def _context(self, reminder: Reminder) -> Context:
         wanted = {
@@ -153,8 +251,14 @@ class Job:
                 found[model] = item
         team = found.get(Team)
         if reminder.kind == "escalate" and team is not None:
-            admins = [m.person_id for m in team.member_list() if m.role == "admin"]
-            wanted = {Person.Meta.table_name: [Person.key(person_id) for person_id in admins]}
+            # The admins, and the owner (the email says why they were not reached).
+            admins = {m.person_id for m in team.member_list() if m.role == "admin"}
+            owner = found[Post].owner_id if Post in found else None
+            wanted = {
+                Person.Meta.table_name: [
+                    Person.key(person_id) for person_id in sorted(admins | {owner} - {None})
+                ]
+            }
             for raw in people.batch_get(wanted):
                 admin = Person.from_raw_data(raw)
                 found["people"][admin.person_id] = admin
@@ -183,21 +287,25 @@ class Job:
 
     def _recipients(self, reminder: Reminder, context: Context) -> list[Person]:
         if reminder.kind == "escalate":
+            # Never an admin about their own post.
             candidates = [
                 person
                 for member in context.team.member_list()
-                if member.role == "admin" and (person := context.people.get(member.person_id))
+                if member.role == "admin"
+                and member.person_id != context.post.owner_id
+                and (person := context.people.get(member.person_id))
             ]
         else:
             candidates = [context.people.get(reminder.person_id)]
-        return [person for person in candidates if person and self._reachable(person)]
+        return [person for person in candidates if person and self._unreachable(person) is None]
 
-    def _reachable(self, person: Person) -> bool:
+    def _unreachable(self, person: Person) -> str | None:
+        """Why nudges cannot reach this person now ("off", "away"), or None."""
         if not person.nudges_on:
-            return False
+            return "off"
         today = self.now.astimezone(ZoneInfo(person.zone)).date().isoformat()
         away = person.away_from and person.away_until and person.away_from <= today
-        return not (away and today <= person.away_until)
+        return "away" if away and today <= person.away_until else None
 
     def _outside_quiet_hours(self, reminder, context, recipients) -> datetime | None:
         """A later time if the (single) recipient is in quiet hours now (a catch-up run)."""
@@ -209,13 +317,15 @@ class Job:
         moved = plan.outside_quiet_hours(self.now, member, None)
         return moved if moved != self.now else None
 
-    def _becomes_overdue(self, reminder: Reminder, context: Context) -> None:
+    def _becomes_overdue(self, reminder: Reminder) -> Reminder | None:
         """A before-due nudge found after the due time (a catch-up run) is not sent: the first
-        overdue nudge is brought forward to now instead."""
+        overdue nudge is brought forward to now instead, to go out in this run."""
         overdue = reminders.get(*Reminder.key(reminder.team_id, reminder.post_id, "overdue-1"))
         if overdue is not None and overdue.state == "pending" and overdue.due > self.now:
             reminders.snooze(overdue, self.now)
-        self._finish(reminder, "cancelled", "past_due", context)
+            overdue.due = self.now
+            return overdue
+        return None
 
     # Sending --------------------------------------------------------------------------------
 
@@ -270,8 +380,14 @@ class Job:
 
     def _failed(self, reminder: Reminder, reason: str, context: Context) -> None:
         self._finish(reminder, "failed", reason, context)
+        # The recipients: the person nudged, or for an escalation the admins (not the owner).
+        recipients = (
+            set(context.people) - {context.post.owner_id}
+            if reminder.kind == "escalate"
+            else {reminder.person_id}
+        )
         for person in context.people.values():
-            if reminder.kind == "escalate" or person.person_id == reminder.person_id:
+            if person.person_id in recipients:
                 person.update(
                     actions=[
                         Person.last_failure.set(
@@ -313,7 +429,7 @@ class Job:
             self._finish(reminder, "cancelled", "digest_off", None)
             return
         tomorrow = plan.next_digest(person.zone, person.digest_at, self.now)
-        if self._reachable(person):
+        if self._unreachable(person) is None:
             overdue, upcoming = self._digest_posts(person)
             if overdue or upcoming:
                 message = emails.digest(person, overdue, upcoming, self.now)
@@ -342,3 +458,13 @@ class Job:
         ]
         overdue = [post for post in mine if post.due < self.now]
         return overdue, [post for post in mine if post.due >= self.now]
+
+
+def _by_post_and_person(due: list[Reminder]) -> list[list[Reminder]]:
+    """Due reminders grouped by post and recipient (a digest is its own group), in the order
+    the index returned them (oldest first)."""
+    groups: dict[tuple[str, str, str], list[Reminder]] = {}
+    for found in due:
+        key = (found.pk, found.post_id, found.person_id) if found.post_id else (found.pk, "", "")
+        groups.setdefault(key, []).append(found)
+    return list(groups.values())

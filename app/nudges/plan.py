@@ -95,16 +95,18 @@ def days_later(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
     return later.astimezone(UTC)
 
 
-def deadline_nudges(post: Post, team: Team, now: datetime) -> list[Planned]:
-    owner = team.member(post.owner_id) if post.owner_id else None
-    if owner is None or post.due is None or post.deleted_at is not None or post.status in DONE:
-        return []
+def _deadline_moments(post: Post, owner: Member, team: Team) -> list[Planned]:
+    """Every moment of a deadline's plan for its owner, whether past or not."""
     zone = ZoneInfo(owner.zone)
-    planned = []
-    for minutes in owner.leads or team.lead_minutes or DEFAULT_LEADS:
-        at = outside_quiet_hours(before(post.due, int(minutes), zone), owner, post.due)
-        if at > now:  # a lead time already past when the post is planned is not sent late
-            planned.append(Planned(f"before-{int(minutes)}", owner.person_id, at, post.due))
+    planned = [
+        Planned(
+            f"before-{int(minutes)}",
+            owner.person_id,
+            outside_quiet_hours(before(post.due, int(minutes), zone), owner, post.due),
+            post.due,
+        )
+        for minutes in owner.leads or team.lead_minutes or DEFAULT_LEADS
+    ]
     first_late = post.due + OVERDUE_AFTER
     for n in range(OVERDUE_TIMES):
         at = outside_quiet_hours(days_later(first_late, n, zone), owner, None)
@@ -112,6 +114,39 @@ def deadline_nudges(post: Post, team: Team, now: datetime) -> list[Planned]:
     escalation = days_later(first_late, OVERDUE_TIMES, zone)  # a day after the last one
     planned.append(Planned("escalate", "", escalation, post.due))
     return planned
+
+
+def _deadline_owner(post: Post, team: Team) -> Member | None:
+    """The member a post's deadline nudges are for (None: the post has no deadline to nudge)."""
+    owner = team.member(post.owner_id) if post.owner_id else None
+    if owner is None or post.due is None or post.deleted_at is not None or post.status in DONE:
+        return None
+    return owner
+
+
+def deadline_nudges(post: Post, team: Team, now: datetime) -> list[Planned]:
+    owner = _deadline_owner(post, team)
+    if owner is None:
+        return []
+    return [
+        nudge
+        for nudge in _deadline_moments(post, owner, team)
+        # a lead time already past when the post is planned is not sent late
+        if not nudge.kind.startswith("before-") or nudge.due > now
+    ]
+
+
+def _passed(before: Post | None, after: Post, team: Team, now: datetime) -> set[str]:
+    """The kinds whose moment has passed under the plan in force, when the same deadline is
+    planned again for someone else (a hand-over, a re-assignment): they were sent to the
+    previous owner, or are being sent, so they are left as they are instead of being sent again.
+    """
+    if before is None or before.due != after.due or _deadline_owner(after, team) is None:
+        return set()
+    owner = _deadline_owner(before, team)
+    if owner is None:
+        return set()
+    return {nudge.kind for nudge in _deadline_moments(before, owner, team) if nudge.due <= now}
 
 
 def review_nudges(post: Post, team: Team, now: datetime) -> list[Planned]:
@@ -167,22 +202,38 @@ def reminder_writes(before: Post | None, after: Post, team: Team, now: datetime)
     deadline nor its review changed (so nudges already sent are not sent again)."""
     writes = ReminderWrites()
     if deadline_changed(before, after):
-        _replace(writes, after, DEADLINE_KINDS, deadline_nudges(after, team, now))
+        kept = _passed(before, after, team, now)
+        _replace(writes, after, DEADLINE_KINDS, deadline_nudges(after, team, now), kept)
     if review_changed(before, after):
         _replace(writes, after, REVIEW_KINDS, review_nudges(after, team, now))
     return writes
 
 
-def deadline_writes(post: Post, team: Team, now: datetime) -> ReminderWrites:
-    """The deadline nudges planned afresh (after the owner changed their lead times)."""
+def deadline_writes(
+    post: Post, team: Team, now: datetime, history: list[Reminder] = ()
+) -> ReminderWrites:
+    """The deadline nudges planned afresh (after the owner changed their zone or lead times).
+
+    ``history`` is the post's reminders as stored: a nudge that already had its moment for
+    this deadline (sent, closed, or due now) is left as it is, never planned a second time.
+    """
+    kept = {
+        reminder.kind
+        for reminder in history
+        if reminder.for_due == post.due and (reminder.state != "pending" or reminder.due <= now)
+    }
     writes = ReminderWrites()
-    _replace(writes, post, DEADLINE_KINDS, deadline_nudges(post, team, now))
+    _replace(writes, post, DEADLINE_KINDS, deadline_nudges(post, team, now), kept)
     return writes
 
 
-def _replace(writes: ReminderWrites, post: Post, kinds, planned: list[Planned]) -> None:
+def _replace(
+    writes: ReminderWrites, post: Post, kinds, planned: list[Planned], kept=frozenset()
+) -> None:
     wanted = {nudge.kind: nudge for nudge in planned}
     for kind in kinds:
+        if kind in kept:
+            continue
         key = Reminder.key(post.team_id, post.post_id, kind)
         nudge = wanted.get(kind)
         if nudge is None:
@@ -201,3 +252,25 @@ def _replace(writes: ReminderWrites, post: Post, kinds, planned: list[Planned]) 
                 )
             )
         )
+
+
+# The order of a post's nudges: the deadline's in sequence (numbers compared as numbers), then
+# a hand-over, then the review requests.
+TIMELINE = (*DEADLINE_KINDS, "handover", *REVIEW_KINDS)
+
+
+def in_order(found: list[Reminder]) -> list[Reminder]:
+    """A post's nudges for its timeline: "Overdue nudge 2" before 3 even when 2 was snoozed
+    past 3's time (a kind no longer planned goes last, by time)."""
+    position = {kind: n for n, kind in enumerate(TIMELINE)}
+    return sorted(found, key=lambda r: (position.get(r.kind, len(TIMELINE)), r.due))
+
+
+def relevance(kind: str) -> tuple[int, int]:
+    """How relevant a nudge is when several for one person and post are due in one run (the
+    smallest goes out): a hand-over says it all; then the first overdue nudge (the others
+    follow a day apart); then the nearest before-due one (its "Today 10:00" is the true one);
+    then the latest review request."""
+    name, _dash, number = kind.partition("-")
+    rank = {"handover": 0, "overdue": 1, "before": 2, "review": 3}.get(name, 4)
+    return rank, -int(number) if name == "review" else int(number or 0)

@@ -1,14 +1,15 @@
 """One-click actions from nudge emails, one-click unsubscribe, and nudge preferences.
 
 An email link opens a small confirm page; only its POST acts, because mail scanners fetch
-links. The links work without a session (the signed token is the authorisation) and only once.
+links. The links work without a session (the signed token is the authorisation) and only once;
+their pages speak the recipient's language and say so when a link was used already.
 """
 
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, g, make_response, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Form, SelectMultipleField, StringField
@@ -17,10 +18,10 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import mail
-from app.auth import csrf, login_required, team_member
+from app.auth import csrf, link_page, login_required, speaking, team_member
 from app.errors import error_page
-from app.forms import strip
-from app.nudges import emails, plan, tokens
+from app.forms import posted, strip
+from app.nudges import emails, plan, replan, tokens
 from app.planner import changes
 from app.store import Conflict, people, posts, reminders, teams
 from app.store.models import Person, Reminder
@@ -34,63 +35,70 @@ SNOOZE = timedelta(days=1)
 # One-click actions -------------------------------------------------------------------------
 
 
-def _link_problem(status: int, message: str) -> Response:
-    return make_response(*render("nudges/link_problem.html", status=status, message=message))
+def _link_problem(status: int, message, recipient: Person | None = None) -> Response:
+    """A page saying why a link cannot be used (``message`` lazy: it is shown in their language)."""
+    language = recipient.language if recipient is not None else None
+    return link_page(language, "nudges/link_problem.html", status, message=message)
 
 
-def _read(token: str) -> dict | None:
+def _open(token: str) -> tuple[dict, Person | None]:
+    """The link's payload and the person it is for; aborts with a page saying what is wrong."""
     try:
-        return tokens.read(token, now())
-    except tokens.ExpiredToken:
-        return None
+        payload = tokens.read(token, now())
+    except tokens.ExpiredToken as expired:
+        recipient = people.person(expired.payload["u"])
+        abort(_link_problem(410, _l("This link has expired."), recipient))
     except tokens.BadToken:
-        abort(_link_problem(404, _("This link is not valid. Was it copied completely?")))
+        abort(_link_problem(404, _l("This link is not valid. Was it copied completely?")))
+    return payload, people.person(payload["u"])
 
 
 @bp.route("/n/<token>", methods=["GET", "POST"])
 def act(token: str):
-    payload = _read(token)
-    if payload is None:
-        return _link_problem(410, _("This link has expired."))
+    payload, recipient = _open(token)
     if payload["a"] == "unsubscribe":
         return redirect(url_for("nudges.unsubscribe", token=token))
+    fingerprint = tokens.fingerprint(token)
+    # Opened again after use (or fetched by a scanner): say so, and offer no form to send.
+    if request.method == "GET" and people.link_used(fingerprint):
+        return _link_problem(410, _l("This link was used already."), recipient)
     team = teams.team(payload["t"])
-    person = people.person(payload["u"])
     loaded = posts.load(payload["t"], payload["p"]) if team else None
     member = team.member(payload["u"]) if team else None
-    if loaded is None or person is None or member is None or loaded[0].deleted_at:
-        return _link_problem(410, _("This post is no longer there for you."))
+    if loaded is None or recipient is None or member is None or loaded[0].deleted_at:
+        return _link_problem(410, _l("This post is no longer there for you."), recipient)
     post, body = loaded
     action = payload["a"]
     teammates = [
         m
         for m in team.member_list()
-        if m.role in ("admin", "editor") and m.person_id != person.person_id
+        if m.role in ("admin", "editor") and m.person_id != recipient.person_id
     ]
     context = {
         "token": token,
         "action": action,
         "post": post,
         "team": team,
-        "person": person,
+        "recipient": recipient,
         "teammates": teammates,
     }
     if request.method == "GET":
-        return render("nudges/act.html", **context)
+        return link_page(recipient.language, "nudges/act.html", **context)
 
-    fingerprint = tokens.fingerprint(token)
     expires = datetime.fromtimestamp(payload["e"], tz=now().tzinfo)
     if not people.use_link_once(fingerprint, now(), expires):
-        return _link_problem(410, _("This link was used already."))
+        return _link_problem(410, _l("This link was used already."), recipient)
     try:
-        done = _carry_out(action, payload, post, body, team, person, teammates)
+        with speaking(recipient.language):  # what it answers is for them, too
+            done = _carry_out(action, payload, post, body, team, recipient, teammates)
     except _Refused as refused:
         people.forget_link(fingerprint)
-        return render("nudges/act.html", status=422, error=str(refused), **context)
+        return link_page(recipient.language, "nudges/act.html", 422, error=str(refused), **context)
     except Conflict:
         people.forget_link(fingerprint)
-        return error_page(409)
-    return render("nudges/done.html", message=done, post=post, team=team)
+        message = _l("Someone changed this post at the same time. Please open the link again.")
+        return _link_problem(409, message, recipient)
+    return link_page(recipient.language, "nudges/done.html", message=done, post=post, team=team)
 
 
 class _Refused(Exception):
@@ -118,7 +126,18 @@ def _carry_out(action, payload, post, body, team, person: Person, teammates) -> 
         reminder = reminders.get(*Reminder.key(post.team_id, post.post_id, payload["k"]))
         if reminder is None:
             raise _Refused(_("This reminder is no longer planned."))
-        reminders.snooze(reminder, moment + SNOOZE)
+        later = moment + SNOOZE
+        reminders.snooze(reminder, later)
+        # The person asked for quiet about this post until then: their other nudges of it due
+        # earlier wait too (the job then sends one and spaces overdue ones a day apart).
+        for other in reminders.of_post(post.team_id, post.post_id):
+            if (
+                other.sk != reminder.sk
+                and other.person_id == reminder.person_id
+                and other.state == "pending"
+                and other.due < later
+            ):
+                reminders.snooze(other, later)
         return _("We will remind you again in a day. The post keeps its time.")
     chosen = request.form.get("to", "")
     if chosen not in {m.person_id for m in teammates}:
@@ -132,7 +151,7 @@ def _carry_out(action, payload, post, body, team, person: Person, teammates) -> 
             person_id=chosen,
             due=moment,
             for_due=post.due,
-            note=person.name,
+            handed_by=person.person_id,
         )
     )
     changes.update(
@@ -155,17 +174,21 @@ def _carry_out(action, payload, post, body, team, person: Person, teammates) -> 
 @bp.route("/n/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058: mail clients POST here with no cookie and no form token
 def unsubscribe(token: str):
-    payload = _read(token)
-    if payload is None or payload["a"] != "unsubscribe":
-        return _link_problem(404, _("This link is not valid. Was it copied completely?"))
-    person = people.person(payload["u"])
-    if person is None:
-        return _link_problem(410, _("This account is no longer there."))
-    if request.method == "GET":
-        return render("nudges/unsubscribe.html", person=person, token=token)
-    if person.nudges_on:
-        people.update_preferences(person, nudges_on=False)
-    return render("nudges/unsubscribe.html", person=person, token=token, done=True)
+    payload, recipient = _open(token)
+    if payload["a"] != "unsubscribe":
+        return _link_problem(404, _l("This link is not valid. Was it copied completely?"))
+    if recipient is None:
+        return _link_problem(410, _l("This account is no longer there."))
+    if request.method == "POST" and recipient.nudges_on:
+        people.update_preferences(recipient, nudges_on=False)
+    # Nudges already off (this link was used, or they were turned off): nothing to confirm.
+    return link_page(
+        recipient.language,
+        "nudges/unsubscribe.html",
+        recipient=recipient,
+        token=token,
+        done=not recipient.nudges_on,
+    )
 
 
 @bp.post("/t/<team_id>/nudges")
@@ -175,15 +198,23 @@ def team_defaults(team_id: str):
     chosen = sorted({int(m) for m in request.form.getlist("leads") if m.isdigit()}, reverse=True)
     if not chosen or not set(chosen) <= set(plan.LEAD_CHOICES):
         return error_page(422, _("Choose at least one time."))
-    teams.set_lead_minutes(g.team, chosen)
-    team = teams.team(team_id)
-    moment = now()
-    for post in posts.due_between(team_id, moment, moment + timedelta(days=60)):
-        owner = team.member(post.owner_id) if post.owner_id else None
-        if owner is not None and not owner.leads:
-            reminders.write(plan.deadline_writes(post, team, moment))
+    # Unchanged times plan nothing again: re-planning would undo the snoozed nudges.
+    if chosen != [int(m) for m in g.team.lead_minutes]:
+        teams.set_lead_minutes(g.team, chosen)
+        _replan_team_defaults(teams.team(team_id))
     flash(_("The team's nudge times are saved."), "success")
     return redirect(url_for("teams.team_settings", team_id=team_id))
+
+
+def _replan_team_defaults(team) -> None:
+    """The team's new default times apply at once to the posts of members who keep them."""
+    moment = now()
+    keeping_defaults = [
+        post
+        for post in posts.due_between(team.team_id, moment, moment + replan.AHEAD)
+        if post.owner_id and (owner := team.member(post.owner_id)) and not owner.leads
+    ]
+    replan.replan_posts(keeping_defaults, moment)
 
 
 # Preferences -------------------------------------------------------------------------------
@@ -246,7 +277,7 @@ class PreferencesForm(Form):
 def preferences():
     someone: Person = g.person
     form = PreferencesForm(
-        request.form,
+        posted(),
         nudges_on=someone.nudges_on,
         custom_leads=bool(someone.lead_minutes),
         leads=[str(int(m)) for m in someone.lead_minutes or plan.DEFAULT_LEADS],
@@ -259,12 +290,14 @@ def preferences():
     )
     if request.method == "POST" and form.validate():
         was_away = (someone.away_from, someone.away_until)
+        was_digest = (someone.digest_on, someone.digest_at)
+        was_quiet = (someone.quiet_start, someone.quiet_end)
         leads = (
             sorted((int(m) for m in form.leads.data), reverse=True)
             if form.custom_leads.data
             else None
         )
-        old_leads = someone.lead_minutes
+        old_leads = [int(m) for m in someone.lead_minutes] if someone.lead_minutes else None
         people.update_preferences(
             someone,
             nudges_on=form.nudges_on.data,
@@ -276,9 +309,12 @@ def preferences():
             away_from=form.away_from.data or None,
             away_until=form.away_until.data or None,
         )
-        _plan_digest(someone)
-        if leads != old_leads:
-            _replan_my_posts(someone)
+        # Only what changed is planned again: a planned digest or nudge may have been snoozed.
+        if (someone.digest_on, someone.digest_at) != was_digest:
+            _plan_digest(someone)
+        # Planned times follow the lead times and quiet hours: plan them again.
+        if leads != old_leads or (someone.quiet_start, someone.quiet_end) != was_quiet:
+            replan.replan_my_posts(someone, now())
         if someone.away_from and (someone.away_from, someone.away_until) != was_away:
             _tell_admins_about_absence(someone)
         flash(_("Your nudge preferences are saved."), "success")
@@ -301,21 +337,6 @@ def _plan_digest(someone: Person) -> None:
     due = plan.next_digest(someone.zone, someone.digest_at, now())
     digest = Reminder(*key, kind="digest", person_id=someone.person_id, due=due)
     reminders.write(reminders.ReminderWrites(put=[reminders.pending(digest)]))
-
-
-def _my_upcoming(someone: Person, days: int) -> list:
-    moment = now()
-    mine = posts.owned_between(someone.person_id, moment, moment + timedelta(days=days))
-    return [post for post in mine if post.team_id in someone.team_entries()]
-
-
-def _replan_my_posts(someone: Person) -> None:
-    """New lead times apply to the person's upcoming posts at once."""
-    found_teams = {}
-    for post in _my_upcoming(someone, days=60):
-        team = found_teams.setdefault(post.team_id, teams.team(post.team_id))
-        if team is not None:
-            reminders.write(plan.deadline_writes(post, team, now()))
 
 
 def _tell_admins_about_absence(someone: Person) -> None:

@@ -33,7 +33,8 @@ pattern                             key / index
 ==================================  =====================================================
 posts of team T due in [a, b)       Query LSI ``by_due``: pk = TEAM#T, due_key BETWEEN a, b
 (month, week, agenda views)         (strongly consistent; a and b are the period's bounds in
-                                    the viewer's zone, converted to UTC)
+                                    the viewer's zone, converted to UTC; for a month, its
+                                    grid's whole weeks, grey days included)
 posts of person P due in [a, b),    Query GSI ``by_owner``: owner_pk = OWNER#P,
 across teams ("My calendar")        owner_sk BETWEEN a, b (eventually consistent, see below)
 ideas (undated posts) of team T     Query LSI ``ideas``: pk = TEAM#T (oldest first)
@@ -373,7 +374,8 @@ class Reminder(Model):
     attempts = NumberAttribute(default=0)
     sent_at = UTCDateTimeAttribute(null=True)
     sent_to = UnicodeAttribute(null=True)
-    note = UnicodeAttribute(null=True)  # why it was cancelled or failed, or who handed over
+    note = UnicodeAttribute(null=True)  # why it was cancelled, failed or was moved
+    handed_by = UnicodeAttribute(null=True)  # who handed the post over (a hand-over's mail)
     due_bucket = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
 

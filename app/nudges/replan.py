@@ -1,0 +1,49 @@
+"""Plan a person's nudges again after their zone, lead times or quiet hours changed.
+
+Nudge times are computed once, when a post is saved, in its owner's zone and preferences; a
+person who changes them gets their posts' pending nudges planned again at once. A nudge that
+already had its moment for a deadline (sent, closed, or due now) is left as it is, so nothing
+is sent twice.
+"""
+
+from datetime import datetime, timedelta
+
+from app.nudges import plan
+from app.store import posts, reminders, teams
+from app.store.models import Person, Post
+
+AHEAD = timedelta(days=60)
+# A post due this long ago may still have overdue nudges and its escalation ahead of it.
+BEHIND = plan.OVERDUE_AFTER + timedelta(days=plan.OVERDUE_TIMES + 1)
+
+
+def replan_my_posts(someone: Person, now: datetime) -> int:
+    """Plan the deadline nudges of ``someone``'s open posts again; returns how many posts."""
+    return replan_posts(_open_posts(someone, now), now)
+
+
+def replan_posts(found: list[Post], now: datetime) -> int:
+    """Plan these posts' deadline nudges again for their owners' current preferences.
+
+    Per post one Query (its reminders, so nothing already sent is planned again) and one
+    write; teams are read once each.
+    """
+    found_teams = {}
+    count = 0
+    for post in found:
+        team = found_teams.setdefault(post.team_id, teams.team(post.team_id))
+        if team is None:
+            continue
+        history = reminders.of_post(post.team_id, post.post_id)
+        reminders.write(plan.deadline_writes(post, team, now, history))
+        count += 1
+    return count
+
+
+def _open_posts(someone: Person, now: datetime) -> list[Post]:
+    mine = posts.owned_between(someone.person_id, now - BEHIND, now + AHEAD)
+    return [
+        post
+        for post in mine
+        if post.team_id in someone.team_entries() and post.status not in plan.DONE
+    ]
