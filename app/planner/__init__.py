@@ -2,19 +2,22 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import wraps
 from itertools import groupby
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
-from flask_babel import format_date, format_number
+from flask import Blueprint, abort, flash, g, make_response, redirect, request, session, url_for
+from flask_babel import format_number
 from flask_babel import gettext as _
 
 from app.auth import RANKS, login_required, team_member
 from app.errors import error_page
 from app.i18n import STATUS_LABELS
+from app.nudges import plan
 from app.planner import changes, history, periods
 from app.planner.board import Board, overdue
-from app.planner.forms import CHANNEL_LIMITS, TITLE_LIMITS, PostForm, channel_warnings
+from app.planner.forms import CHANNEL_LIMITS, TITLE_LIMITS, PostForm, channel_warnings, merge
 from app.store import NotFound, posts, reminders, teams
 from app.store.models import Post, PostBody
 from app.store.posts import PostConflict
@@ -76,6 +79,31 @@ class Filters:
         return bool(self.args())
 
 
+def _address() -> str:
+    """This page's address without empty query values (a submitted filter form sends them)."""
+    kept = [(name, value) for name, value in request.args.items(multi=True) if value]
+    return request.path + (f"?{urlencode(kept)}" if kept else "")
+
+
+def clean_address(view):
+    """Answer a calendar view at its clean address: filters with no value are left out.
+
+    Without JavaScript the filter form's GET redirects there; an htmx swap pushes it instead.
+    """
+
+    @wraps(view)
+    def answer(*args, **kwargs):
+        if all(value for _name, value in request.args.items(multi=True)):
+            return view(*args, **kwargs)
+        if not wants_fragment():
+            return redirect(_address())
+        response = make_response(view(*args, **kwargs))
+        response.headers["HX-Push-Url"] = _address()
+        return response
+
+    return answer
+
+
 def _view_context(team, filters: Filters, *, days, month=None, **context) -> dict:
     """What every calendar view's template gets: the team, its filters and the board."""
     board = Board(
@@ -94,6 +122,7 @@ def _view_context(team, filters: Filters, *, days, month=None, **context) -> dic
         "month": month,
         "today": board.today,
         "can_edit": board.can_edit,
+        "here": _address(),
         **context,
     }
 
@@ -111,6 +140,7 @@ def _by_day(found: list[Post], zone: ZoneInfo) -> dict[date, list[Post]]:
 
 @bp.get("/t/<team_id>/")
 @team_member()
+@clean_address
 def calendar(team_id: str):
     session["team"] = team_id
     return _month_page(g.team, periods.Month.containing(today()))
@@ -118,6 +148,7 @@ def calendar(team_id: str):
 
 @bp.get("/t/<team_id>/month/<month>")
 @team_member()
+@clean_address
 def month(team_id: str, month: str):
     parsed = periods.Month.parse(month)
     if parsed is None:
@@ -127,14 +158,16 @@ def month(team_id: str, month: str):
 
 def _month_page(team, month: periods.Month):
     zone, filters = viewer_zone(), Filters.from_request(team)
-    start, end = periods.bounds(month.first, month.after_last, zone)
+    weeks = month.weeks(g.person.week_start)
+    # The grid's whole weeks, grey days of the months around included: still one Query.
+    start, end = periods.bounds(weeks[0][0], weeks[-1][-1] + timedelta(days=1), zone)
     found = [post for post in posts.due_between(team.team_id, start, end) if filters.keep(post)]
     context = _view_context(
         team,
         filters,
         view="month",
         month=month,
-        weeks=month.weeks(g.person.week_start),
+        weeks=weeks,
         days=_by_day(found, zone),
         ideas=[post for post in posts.ideas(team.team_id) if filters.keep(post)],
     )
@@ -143,6 +176,7 @@ def _month_page(team, month: periods.Month):
 
 @bp.get("/t/<team_id>/week/<day>")
 @team_member()
+@clean_address
 def week(team_id: str, day: str):
     parsed = periods.parse_day(day)
     if parsed is None:
@@ -168,6 +202,7 @@ def week(team_id: str, day: str):
 
 @bp.get("/t/<team_id>/agenda")
 @team_member()
+@clean_address
 def agenda(team_id: str):
     team, zone, filters = g.team, viewer_zone(), Filters.from_request(g.team)
     first = periods.parse_day(request.args.get("from")) or today()
@@ -235,7 +270,9 @@ def my_posts():
 # The post panel ----------------------------------------------------------------------------
 
 
-def _form(team, formdata=None, post=None, body=None, **values) -> PostForm:
+def _form(team, formdata=None, post=None, body=None, current=None, **values) -> PostForm:
+    """The post form: ``post`` and ``body`` show a stored post, ``formdata`` what was sent
+    (for the ``current`` post, whose owner and reviewer stay choosable)."""
     options = {
         "channel_choices": team.channels or [],
         "members": team.member_list(),
@@ -243,7 +280,7 @@ def _form(team, formdata=None, post=None, body=None, **values) -> PostForm:
     }
     if post is not None:
         return PostForm.for_post(post, body, **options)
-    return PostForm(formdata, **options, **values)
+    return PostForm(formdata, current=current, **options, **values)
 
 
 def _loaded(team_id: str, post_id: str):
@@ -253,7 +290,7 @@ def _loaded(team_id: str, post_id: str):
     return loaded
 
 
-def _panel(team, post, body, *, form=None, status=200, conflict=None):
+def _panel(team, post, body, *, form=None, status=200, conflict=None, review_error=None):
     return render(
         "planner/post.html",
         "panel",
@@ -263,10 +300,11 @@ def _panel(team, post, body, *, form=None, status=200, conflict=None):
         body=body,
         form=form or _form(team, post=post, body=body),
         history=posts.history(team.team_id, post.post_id),
-        nudges=sorted(reminders.of_post(team.team_id, post.post_id), key=lambda r: r.due),
+        nudges=plan.in_order(reminders.of_post(team.team_id, post.post_id)),
         members={member.person_id: member for member in team.member_list()},
         warnings=channel_warnings(post.channels or [], post.title, body.copy),
         conflict=conflict,
+        review_error=review_error,
         can_edit=RANKS[g.role] >= RANKS["editor"],
         moment=now(),
         zone=viewer_zone(),
@@ -344,25 +382,36 @@ def save(team_id: str, post_id: str):
     post, body = _loaded(team_id, post_id)
     if post.deleted_at is not None:
         return error_page(409, _("This post is in the trash. Restore it to edit it."))
-    form = _form(team, request.form)
+    form = _form(team, request.form, current=post)
     if not form.validate():
         return _panel(team, post, body, form=form, status=422)
-    expected = form.expected_version()
-    if expected != post.version:
+    # Saved meanwhile (seen here, or lost the conditional write): merge against what the
+    # editor started from. Losing the write twice means others keep saving: ask.
+    for attempt in range(2):
+        if form.expected_version() != post.version:
+            keep_mine, _take_theirs, conflicts = merge(form, _form(team, post=post, body=body))
+            if conflicts or attempt:
+                return _conflict(team, post, body, form)
+            form = _form(team, keep_mine, current=post)
+            if not form.validate():
+                return _panel(team, post, body, form=form, status=422)
+        try:
+            changes.update(
+                post,
+                body,
+                team,
+                summary=form.summary(),
+                body_fields=form.body(),
+                actor=g.person.person_id,
+                now=now(),
+            )
+            break
+        except PostConflict:
+            post, body = _loaded(team_id, post_id)
+            if post.deleted_at is not None:
+                return error_page(409, _("This post is in the trash. Restore it to edit it."))
+    else:
         return _conflict(team, post, body, form)
-    try:
-        changes.update(
-            post,
-            body,
-            team,
-            summary=form.summary(),
-            body_fields=form.body(),
-            actor=g.person.person_id,
-            now=now(),
-        )
-    except PostConflict:
-        current, current_body = _loaded(team_id, post_id)
-        return _conflict(team, current, current_body, form)
     _remember_saved(post)
     flash(_("Post saved."), "success")
     if not wants_fragment():
@@ -372,17 +421,25 @@ def save(team_id: str, post_id: str):
 
 
 def _conflict(team, current: Post, current_body, mine: PostForm):
-    """Someone saved first: show both versions; "keep mine" re-sends mine on theirs."""
+    """Both changed the same fields: show those side by side. Either answer also keeps every
+    field only one side changed ("keep mine" and "take theirs" send the merged values)."""
     theirs = _form(team, post=current, body=current_body)
+    keep_mine, take_theirs, conflicts = merge(mine, theirs)
     rows = [
-        (field.label.text, _shown_value(field), _shown_value(getattr(theirs, field.name)))
-        for field in mine
-        if field.name != "version"
-        and _shown_value(field) != _shown_value(getattr(theirs, field.name))
+        (mine[name].label.text, _shown_value(mine[name]), _shown_value(theirs[name]))
+        for name in conflicts
     ]
-    mine.version.data = str(current.version)
     return _panel(
-        team, current, current_body, form=theirs, status=409, conflict={"rows": rows, "mine": mine}
+        team,
+        current,
+        current_body,
+        form=theirs,
+        status=409,
+        conflict={
+            "rows": rows,
+            "keep_mine": list(keep_mine.items(multi=True)),
+            "take_theirs": list(take_theirs.items(multi=True)),
+        },
     )
 
 
@@ -423,6 +480,10 @@ def move(team_id: str, post_id: str):
     seen_status = request.form.get("status", "")
     if seen_status not in STATUS_LABELS:
         return error_page(422)
+    if due == seen_due:  # the date it already has: nothing to move
+        if wants_fragment():
+            return "", 204
+        return redirect(url_for("planner.show", team_id=team_id, post_id=post_id))
     try:
         moved = changes.move(
             g.team,
@@ -457,8 +518,6 @@ def move(team_id: str, post_id: str):
     start, end = periods.bounds(changed[0], changed[-1] + timedelta(days=1), zone)
     filters = Filters.from_request(g.team)
     found = [post for post in posts.due_between(team_id, start, end) if filters.keep(post)]
-    if periods.Month.containing(target) != shown:  # a grey day of the next or previous month
-        flash(_("Moved to %(date)s.", date=format_date(target, "d MMMM yyyy")), "success")
     return render(
         "planner/moved.html",
         "cells",
@@ -496,8 +555,11 @@ def review(team_id: str, post_id: str):
         return error_page(409, _("This post is not waiting for a review any more."))
     if g.person.person_id != post.reviewer_id and g.role != "admin":
         return error_page(403, _("Only the reviewer or an admin can review this post."))
-    if decision not in ("approve", "changes") or (decision == "changes" and not note):
-        return error_page(422, _("Say what should change, so the author knows."))
+    if decision not in ("approve", "changes"):
+        return error_page(422)
+    if decision == "changes" and not note:
+        message = _("Say what should change, so the author knows.")
+        return _panel(team, post, body, status=422, review_error=message)
     if str(post.version) != request.form.get("version"):
         return error_page(409)
     status, kind = ("approved", "approved") if decision == "approve" else ("draft", "changes")

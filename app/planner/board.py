@@ -133,7 +133,5 @@ class Board:
             in_month=in_month,
             label=_("New post on %(date)s", date=format_date(day, "full")) if editable else "",
             new_url=self._new_url.replace("DAY", day.isoformat()) if editable else "",
-            chips=Markup("".join(self.chip(post) for post in self.posts.get(day, ())))  # noqa: S704
-            if in_month
-            else Markup(),
+            chips=Markup("".join(self.chip(post) for post in self.posts.get(day, ()))),  # noqa: S704
         )

@@ -1,10 +1,12 @@
 """The post form: every field validated on the server, with a message next to it."""
 
+import hashlib
 from datetime import date, datetime, time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     Form,
     HiddenField,
@@ -35,6 +37,25 @@ CHANNEL_LIMITS = {
     "Facebook": 63206,
 }
 TITLE_LIMITS = {"YouTube": 100}
+# The fields an editor changes, in the order the base fingerprints are sent (see ``merge``).
+EDITED_FIELDS = (
+    "title",
+    "copy",
+    "channels",
+    "owner",
+    "day",
+    "at",
+    "status",
+    "reviewer",
+    "tags",
+    "notes",
+    "published_url",
+)
+
+
+def plain_line_breaks(value):
+    """Browsers send a textarea's line breaks as CRLF: store them as the text had them."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 def channel_warnings(channels, title: str, copy: str) -> list[tuple[str, int, int]]:
@@ -58,7 +79,7 @@ class PostForm(Form):
         ],
         filters=[strip],
     )
-    copy = TextAreaField(_l("Copy"), [Optional()])
+    copy = TextAreaField(_l("Copy"), [Optional()], filters=[plain_line_breaks])
     channels = SelectMultipleField(
         _l("Channels"),
         widget=ListWidget(prefix_label=False),
@@ -67,25 +88,38 @@ class PostForm(Form):
     )
     owner = SelectField(_l("Owner"), validate_choice=False)
     day = StringField(_l("Date"), [Optional()], filters=[strip])
-    at = StringField(_l("Time"), [Optional()], filters=[strip])
+    # No Optional(): it would skip validate_at, and an emptied time would silently drop the date.
+    at = StringField(_l("Time"), filters=[strip])
     status = SelectField(_l("Status"), default="draft")
     reviewer = SelectField(_l("Reviewer"), validate_choice=False)
     tags = StringField(_l("Tags"), [Optional()], filters=[strip])
-    notes = TextAreaField(_l("Notes"), [Optional()])
+    notes = TextAreaField(_l("Notes"), [Optional()], filters=[plain_line_breaks])
     published_url = StringField(_l("Published link"), [Optional()], filters=[strip])
     version = HiddenField()
+    # Fingerprints of the values the editor started from, for the three-way merge.
+    base = HiddenField()
 
     def __init__(
-        self, formdata=None, *, channel_choices, members: list[Member], zone: str, **kwargs
+        self,
+        formdata=None,
+        *,
+        channel_choices,
+        members: list[Member],
+        zone: str,
+        current: Post | None = None,
+        **kwargs,
     ):
         super().__init__(formdata, **kwargs)
         self.zone = ZoneInfo(zone)
-        self.members = {member.person_id: member for member in members}
         self.channels.choices = [SelectChoice(channel, channel) for channel in channel_choices]
+        # Viewers change no post: they neither own nor review one. A post keeps the owner and
+        # reviewer it has (someone demoted later), so saving it unchanged changes nothing.
+        kept = {current.owner_id, current.reviewer_id} if current is not None else set()
         nobody = [SelectChoice("", _l("Nobody yet"))]
-        self.owner.choices = nobody + [SelectChoice(m.person_id, m.name) for m in members]
-        reviewers = [m for m in members if m.role in ("admin", "editor")]
-        self.reviewer.choices = nobody + [SelectChoice(m.person_id, m.name) for m in reviewers]
+        can_edit = [m for m in members if m.role in ("admin", "editor") or m.person_id in kept]
+        self.owner.choices = nobody + [SelectChoice(m.person_id, m.name) for m in can_edit]
+        self.reviewer.choices = nobody + [SelectChoice(m.person_id, m.name) for m in can_edit]
+        self._current = current
         self.status.choices = [SelectChoice(value, label) for value, label in STATUS_LABELS.items()]
         self._due: datetime | None = None
 
@@ -93,7 +127,7 @@ class PostForm(Form):
     def for_post(cls, post: Post, body: PostBody, **kwargs) -> "PostForm":
         zone = ZoneInfo(kwargs["zone"])
         local = post.due.astimezone(zone) if post.due else None
-        return cls(
+        form = cls(
             None,
             title=post.title,
             copy=body.copy,
@@ -107,8 +141,11 @@ class PostForm(Form):
             notes=body.notes,
             published_url=body.published_url or "",
             version=str(post.version or ""),
+            current=post,
             **kwargs,
         )
+        form.base.data = " ".join(form.fingerprint(name) for name in EDITED_FIELDS)
+        return form
 
     # Field checks ----------------------------------------------------------------------------
 
@@ -119,7 +156,7 @@ class PostForm(Form):
             raise ValidationError(_l("Unknown channel: %(names)s.", names=", ".join(unknown)))
 
     def validate_owner(self, field):
-        if field.data and field.data not in self.members:
+        if field.data and field.data not in {choice.value for choice in self.owner.choices}:
             raise ValidationError(_l("Choose an owner from this team."))
         if not field.data and self.day.data:
             raise ValidationError(_l("A post with a date needs an owner."))
@@ -142,8 +179,12 @@ class PostForm(Form):
     def validate_at(self, field):
         if field.data and not self.day.data:
             raise ValidationError(_l("Pick a date for this time."))
+        if not field.data:
+            if self.day.data:  # emptying only the time must not turn the post into an idea
+                raise ValidationError(_l("Pick a time for this date."))
+            return
         try:
-            at = time.fromisoformat(field.data) if field.data else periods.DEFAULT_TIME
+            at = time.fromisoformat(field.data)
         except ValueError:
             raise ValidationError(_l("Enter a time like 09:30.")) from None
         day = periods.parse_day(self.day.data)
@@ -195,13 +236,19 @@ class PostForm(Form):
         return {tag.strip() for tag in (self.tags.data or "").split(",") if tag.strip()}
 
     def summary(self) -> dict:
-        """The validated summary fields, as the store's post attributes."""
+        """The validated summary fields, as the store's post attributes.
+
+        A post takes the editor's zone only when its time changes: the same instant shown in
+        another zone is not a change.
+        """
+        current = self._current
+        keeps_zone = current is not None and current.zone and current.due == self._due
         return {
             "title": self.title.data,
             "channels": list(self.channels.data or []),
             "owner_id": self.owner.data or None,
             "due": self._due,
-            "zone": str(self.zone),
+            "zone": current.zone if keeps_zone else str(self.zone),
             # A post that gets a date is no longer just an idea.
             "status": "draft" if self._due and self.status.data == "idea" else self.status.data,
             "tags": self.tag_set() or None,
@@ -217,3 +264,50 @@ class PostForm(Form):
 
     def expected_version(self) -> int | None:
         return int(self.version.data) if (self.version.data or "").isdigit() else None
+
+    # Merging ---------------------------------------------------------------------------------
+
+    def comparable(self, name: str) -> str:
+        """A field's value as the merge compares it (channels and tags in any order)."""
+        if name == "channels":
+            return "\n".join(sorted(self.channels.data or []))
+        if name == "tags":
+            return ", ".join(sorted(self.tag_set()))
+        return self[name].data or ""
+
+    def fingerprint(self, name: str) -> str:
+        return hashlib.sha256(self.comparable(name).encode()).hexdigest()[:12]
+
+    def submitted(self, name: str) -> list[str]:
+        """A field's value as form data (one entry per value)."""
+        data = self[name].data
+        return list(data or []) if name == "channels" else [data or ""]
+
+
+def merge(mine: PostForm, theirs: PostForm) -> tuple[MultiDict, MultiDict, list[str]]:
+    """Three-way merge of a stale edit with the saved post, against what the editor started.
+
+    ``mine.base`` holds fingerprints of the values the editor's page showed. A field only one
+    side changed takes that side's value; a field both changed to different values is a
+    conflict. Answers the form data that keeps mine in the conflicts, the one that takes
+    theirs, and the conflicting field names. Without a base (a page from before merging) every
+    field that differs is a conflict, as it has to be.
+    """
+    base = dict(zip(EDITED_FIELDS, (mine.base.data or "").split(), strict=False))
+    keep_mine, take_theirs, conflicts = MultiDict(), MultiDict(), []
+    for name in EDITED_FIELDS:
+        started = base.get(name)
+        i_changed = started != mine.fingerprint(name)
+        they_changed = started != theirs.fingerprint(name)
+        differ = mine.comparable(name) != theirs.comparable(name)
+        if i_changed and they_changed and differ:
+            conflicts.append(name)
+        chosen = mine if i_changed and not they_changed else theirs
+        for value in chosen.submitted(name):
+            take_theirs.add(name, value)
+        for value in (mine if name in conflicts else chosen).submitted(name):
+            keep_mine.add(name, value)
+    for merged in (keep_mine, take_theirs):
+        merged["version"] = theirs.version.data
+        merged["base"] = theirs.base.data
+    return keep_mine, take_theirs, conflicts

@@ -121,10 +121,11 @@ def update(
     The post's ``version`` is the one the editor saw: PynamoDB makes the write conditional on
     it and increments it.
     """
+    # Compared as history shows them: channels in another order are the same channels.
     changes = {
         field: [_shown(getattr(post, field)), _shown(value)]
         for field, value in summary.items()
-        if getattr(post, field) != value
+        if _shown(getattr(post, field)) != _shown(value)
     }
     changes.update(
         {
