@@ -37,6 +37,17 @@
     });
   });
 
+  // "Skip to posts" names the first post of the page as it was served; after htmx has swapped
+  // in another month or week, the first post on screen is another one.
+  document.addEventListener("click", function (event) {
+    var skip = event.target.closest && event.target.closest("[data-skip-to-posts]");
+    var first = skip && document.querySelector("main a.chip");
+    if (first) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+
   // The post panel ---------------------------------------------------------------------------
   function panel() { return document.getElementById("panel"); }
 

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 VIEWPORT = {"width": 1400, "height": 1000}
+PHONE = {"width": 390, "height": 844}
 # A Thursday in December: most of the demo's posts fall in the month on screen.
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=ZoneInfo(demo.ZONE))
 MAX_BYTES = 400_000
@@ -77,3 +78,8 @@ def test_the_docs_screenshots_show_the_demo_team(app, live_server, page_as, monk
     expect(page.locator("#calendar.agenda")).to_be_visible()
     expect(page.locator("#agenda-late")).to_be_visible()  # yesterday's draft is overdue
     save(page, "agenda.png")
+
+    phone = page_as(giulia, viewport=PHONE, locale="en-GB", timezone_id=demo.ZONE)
+    phone.goto(f"{live_server}/t/{team_id}/")
+    phone.locator("td.today").scroll_into_view_if_needed()  # the month as a list of days
+    save(phone, "phone-month.png")
