@@ -6,10 +6,9 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.planner import changes
-from app.store import meter, people, posts, teams
+from app.store import meter, people, teams
 from tests import test_nudges
-from tests.test_nudges import _links, make_post, pending_kinds, rome, run, sent
+from tests.test_nudges import _links, ask_for_review, make_post, pending_kinds, rome, run, sent
 
 # The fixtures of tests/test_nudges.py: Cantina Aurora with Anna (admin, English) and Marco
 # (editor, Italian) in Rome; ``nudged``: Anna's post and the links of its day-before email.
@@ -119,17 +118,7 @@ def test_nudges_held_back_by_quiet_hours_come_as_one_mail(nudging):
 def test_a_review_request_and_its_reminder_due_together_make_one_mail(nudging):
     anna, marco = nudging["anna"], nudging["marco"]
     post = make_post(nudging, marco, rome(2026, 12, 20, 10), status="draft")
-    loaded, body = posts.load(post.team_id, post.post_id)
-    with nudging["app"].app_context():
-        changes.update(
-            loaded,
-            body,
-            teams.team(post.team_id),
-            summary={"status": "in_review", "reviewer_id": anna.person_id},
-            body_fields={},
-            actor=marco.person_id,
-            now=rome(2026, 12, 1, 10),
-        )
+    ask_for_review(nudging, post, marco, anna, rome(2026, 12, 1, 10))
     run(nudging, rome(2026, 12, 2, 11))  # the scheduler was down since the 1st
     assert [mail["subject"].split(" · ")[0] for mail in sent(nudging)] == ["Please review"]
 

@@ -63,6 +63,21 @@ def make_post(world, owner, due, title="Tasting recap", created=None, **values):
     return post
 
 
+def ask_for_review(world, post, author, reviewer, at: datetime) -> None:
+    """The author sends the post for review to the reviewer at ``at``."""
+    loaded, body = posts.load(post.team_id, post.post_id)
+    with world["app"].app_context():
+        changes.update(
+            loaded,
+            body,
+            teams.team(post.team_id),
+            summary={"status": "in_review", "reviewer_id": reviewer.person_id},
+            body_fields={},
+            actor=author.person_id,
+            now=at,
+        )
+
+
 def run(world, at: datetime):
     return nudges.run_once(world["app"], at)
 
@@ -252,17 +267,7 @@ def test_a_stale_reminder_left_by_an_earlier_plan_is_cancelled_not_sent(nudging)
 def test_the_reviewer_is_nudged_when_asked_and_again_a_day_later(nudging, folks):
     anna, marco = nudging["anna"], nudging["marco"]
     post = make_post(nudging, marco, rome(2026, 12, 20, 10), status="draft")
-    loaded, _body = posts.load(post.team_id, post.post_id)
-    with nudging["app"].app_context():
-        changes.update(
-            loaded,
-            _body,
-            teams.team(post.team_id),
-            summary={"status": "in_review", "reviewer_id": anna.person_id},
-            body_fields={},
-            actor=marco.person_id,
-            now=rome(2026, 12, 1, 10),
-        )
+    ask_for_review(nudging, post, marco, anna, rome(2026, 12, 1, 10))
     assert run(nudging, rome(2026, 12, 1, 10, 1)).sent == 1
     assert sent(nudging)[0]["to"] == "anna@example.com"
     assert sent(nudging)[0]["subject"].startswith("Please review · Tasting recap")

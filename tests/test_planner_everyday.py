@@ -8,6 +8,7 @@ from formdata import form_in
 from test_planner import _form, _post, _rome
 from werkzeug.datastructures import MultiDict
 
+from app.planner import changes
 from app.store import meter, posts
 
 cantina = test_planner.cantina  # the fixture: Anna (admin), Bruno (editor), Carla (viewer)
@@ -64,6 +65,14 @@ def _full_post(cantina):
     return posts.load(team.team_id, post.post_id)[0]
 
 
+def _editor_in_new_york(cantina):
+    """A signed-in client of Nora, an editor of the team who lives in New York."""
+    folks = cantina["folks"]
+    nora = folks.person("nora@example.com", "Nora", zone="America/New_York")
+    folks.join(cantina["team"], nora, "editor")
+    return folks.client_for(nora)
+
+
 def _panel_of(client, team, post) -> str:
     response = client.get(f"/t/{team.team_id}/posts/{post.post_id}")
     assert response.status_code == 200
@@ -106,11 +115,9 @@ def test_saving_the_post_form_as_shown_changes_nothing(app, cantina):
 
 
 def test_saving_the_form_as_shown_by_someone_in_another_zone_changes_nothing(app, cantina):
-    team, folks = cantina["team"], cantina["folks"]
+    team = cantina["team"]
     post = _full_post(cantina)
-    nora = folks.person("nora@example.com", "Nora", zone="America/New_York")
-    folks.join(team, nora, "editor")
-    client = folks.client_for(nora)
+    client = _editor_in_new_york(cantina)
     shown = form_fields(_panel_of(client, team, post))
     assert ("at", "04:30") in shown  # 10:30 in Rome, shown in New York time
     assert _save(client, team, post, shown).status_code == 302
@@ -119,11 +126,9 @@ def test_saving_the_form_as_shown_by_someone_in_another_zone_changes_nothing(app
 
 
 def test_a_status_change_by_someone_in_another_zone_keeps_the_posts_zone(app, cantina):
-    team, folks = cantina["team"], cantina["folks"]
+    team = cantina["team"]
     post = _full_post(cantina)
-    nora = folks.person("nora@example.com", "Nora", zone="America/New_York")
-    folks.join(team, nora, "editor")
-    client = folks.client_for(nora)
+    client = _editor_in_new_york(cantina)
     shown = form_fields(_panel_of(client, team, post))
     assert _save(client, team, post, edited(shown, status="approved")).status_code == 302
     after = posts.load(team.team_id, post.post_id)[0]
@@ -132,11 +137,9 @@ def test_a_status_change_by_someone_in_another_zone_keeps_the_posts_zone(app, ca
 
 
 def test_a_new_time_set_in_another_zone_takes_that_zone(app, cantina):
-    team, folks = cantina["team"], cantina["folks"]
+    team = cantina["team"]
     post = _full_post(cantina)
-    nora = folks.person("nora@example.com", "Nora", zone="America/New_York")
-    folks.join(team, nora, "editor")
-    client = folks.client_for(nora)
+    client = _editor_in_new_york(cantina)
     shown = form_fields(_panel_of(client, team, post))
     assert _save(client, team, post, edited(shown, at="05:00")).status_code == 302
     after = posts.load(team.team_id, post.post_id)[0]
@@ -408,3 +411,33 @@ def test_the_address_the_calendar_refreshes_from_has_no_stray_question_mark(app,
     path = f"/t/{team.team_id}/{view}"
     page = cantina["folks"].client_for(anna).get(path).text
     assert f'hx-get="{path}"' in page and f'hx-get="{path}?"' not in page
+
+
+def test_a_save_that_loses_the_race_at_the_last_moment_still_merges(app, cantina, monkeypatch):
+    """Anna saves between Bruno's page check and his write: his conditional write fails, and
+    the save merges against the post as it now is instead of asking."""
+    team, anna, folks = cantina["team"], cantina["anna"], cantina["folks"]
+    post = _post(team, anna, _rome(2026, 12, 5, 10), "Original")
+    bru = folks.client_for(cantina["bruno"])
+    bruno_form = form_fields(_panel_of(bru, team, post))
+    real_update = changes.update
+
+    def anna_saves_first(*args, **kwargs):
+        monkeypatch.setattr(changes, "update", real_update)
+        loaded, body = posts.load(team.team_id, post.post_id)
+        real_update(
+            loaded,
+            body,
+            team,
+            summary={},
+            body_fields={"copy": "Anna's copy"},
+            actor=anna.person_id,
+            now=datetime.now(UTC),
+        )
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(changes, "update", anna_saves_first)
+    response = _save(bru, team, post, edited(bruno_form, title="Bruno's title"))
+    assert response.status_code == 302, response.text
+    after, body = posts.load(team.team_id, post.post_id)
+    assert (after.title, body.copy, after.version) == ("Bruno's title", "Anna's copy", 3)

@@ -385,14 +385,17 @@ def save(team_id: str, post_id: str):
     form = _form(team, request.form, current=post)
     if not form.validate():
         return _panel(team, post, body, form=form, status=422)
-    # Saved meanwhile (seen here, or lost the conditional write): merge against what the
-    # editor started from. Losing the write twice means others keep saving: ask.
-    for attempt in range(2):
+    # Saved meanwhile (seen here, or lost the conditional write): merge once against what the
+    # editor started from. Saved meanwhile again after that means others keep saving: ask.
+    merged = False
+    for _attempt in range(2):
         if form.expected_version() != post.version:
-            keep_mine, _take_theirs, conflicts = merge(form, _form(team, post=post, body=body))
-            if conflicts or attempt:
+            if merged:
                 return _conflict(team, post, body, form)
-            form = _form(team, keep_mine, current=post)
+            keep_mine, _take_theirs, conflicts = merge(form, _form(team, post=post, body=body))
+            if conflicts:
+                return _conflict(team, post, body, form)
+            form, merged = _form(team, keep_mine, current=post), True
             if not form.validate():
                 return _panel(team, post, body, form=form, status=422)
         try:
