@@ -483,6 +483,10 @@ class UsedLink(Model):
     used_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
 
+    @classmethod
+    def key(cls, fingerprint: str) -> tuple[str, str]:
+        return f"USED#{fingerprint}", "USED"
+
 
 class SignInToken(Model):
     class Meta(SystemMeta):

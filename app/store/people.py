@@ -204,7 +204,7 @@ def redeem_sign_in(raw: str, now: datetime) -> SignInToken:
 
 def use_link_once(fingerprint: str, now: datetime, until: datetime) -> bool:
     """Remember a one-click link as used; False if it was used already (a conditional put)."""
-    used = UsedLink(f"USED#{fingerprint}", used_at=now, expires_at=until)
+    used = UsedLink(*UsedLink.key(fingerprint), used_at=now, expires_at=until)
     try:
         used.save(condition=UsedLink.pk.does_not_exist())
     except PutError as error:
@@ -217,7 +217,7 @@ def use_link_once(fingerprint: str, now: datetime, until: datetime) -> bool:
 def link_used(fingerprint: str) -> bool:
     """Whether a one-click link was used already (its page then offers no form)."""
     try:
-        UsedLink.get(f"USED#{fingerprint}", "USED", consistent_read=True)
+        UsedLink.get(*UsedLink.key(fingerprint), consistent_read=True)
     except UsedLink.DoesNotExist:
         return False
     return True
@@ -225,7 +225,7 @@ def link_used(fingerprint: str) -> bool:
 
 def forget_link(fingerprint: str) -> None:
     """Let a link be used again (its action could not be carried out)."""
-    UsedLink(f"USED#{fingerprint}").delete()
+    UsedLink(*UsedLink.key(fingerprint)).delete()
 
 
 # Sessions ----------------------------------------------------------------------------------
