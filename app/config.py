@@ -134,12 +134,26 @@ def _base_url(env: Mapping[str, str], mode: str, port: int, data_dir: Path) -> s
 
 def announced_base_url(data_dir: Path) -> str | None:
     """The base URL a live ``make run`` announced for ``data_dir``, if one serves it."""
+    found = announced(data_dir / SERVER_ANNOUNCEMENT)
+    return found.get("base_url") if found else None
+
+
+def announce(path: Path, **fields) -> None:
+    """Tell other processes on a data folder about this one: ``fields`` and its pid, written
+    whole (a reader never sees half a file)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({**fields, "pid": os.getpid()}))
+    os.replace(tmp, path)
+
+
+def announced(path: Path) -> dict | None:
+    """What a process still alive announced at ``path``, or None."""
     try:
-        announced = json.loads((data_dir / SERVER_ANNOUNCEMENT).read_text())
-        os.kill(announced["pid"], 0)  # a server killed with -9 leaves its file behind
-        return announced["base_url"]
+        found = json.loads(path.read_text())
+        os.kill(found["pid"], 0)  # a process killed with -9 leaves its file behind
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    return found
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

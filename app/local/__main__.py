@@ -4,7 +4,6 @@ python -m app.local [--reset] [--port PORT]
 """
 
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from app.config import SERVER_ANNOUNCEMENT, Config, ConfigError
+from app.config import SERVER_ANNOUNCEMENT, Config, ConfigError, announce
 
 log = logging.getLogger(__name__)
 NUDGE_EVERY_SECONDS = 60
@@ -123,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 def _announce(config: Config) -> Path:
     """Tell CLI commands on this data folder where the server is, so their links reach it."""
     path = config.data_dir / SERVER_ANNOUNCEMENT
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"base_url": config.base_url, "pid": os.getpid()}))
-    os.replace(tmp, path)
+    announce(path, base_url=config.base_url)
     return path
 
 

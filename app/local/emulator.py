@@ -29,7 +29,7 @@ from urllib.parse import parse_qs
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from app.config import Config
+from app.config import Config, announce, announced
 
 log = logging.getLogger(__name__)
 
@@ -211,10 +211,7 @@ class Emulator:
             self._host, self._port, self, threaded=True, request_handler=_quiet_handler()
         )
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        announcement = self.data_dir / ANNOUNCEMENT
-        tmp = announcement.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"url": self.url, "pid": os.getpid()}))
-        os.replace(tmp, announcement)
+        announce(self.data_dir / ANNOUNCEMENT, url=self.url)
         return self
 
     def stop(self) -> None:
@@ -363,10 +360,11 @@ def attach(config: Config, wait_seconds: float = 15.0) -> str:
 
 
 def _announced_endpoint(data_dir: Path) -> str | None:
+    found = announced(data_dir / ANNOUNCEMENT)
+    if found is None:
+        return None
     try:
-        announced = json.loads((data_dir / ANNOUNCEMENT).read_text())
-        os.kill(announced["pid"], 0)
-        with urllib.request.urlopen(f"{announced['url']}/_cadenza/ping", timeout=2):  # noqa: S310
-            return announced["url"]
+        with urllib.request.urlopen(f"{found['url']}/_cadenza/ping", timeout=2):  # noqa: S310
+            return found["url"]
     except (OSError, ValueError, KeyError):
         return None
