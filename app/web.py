@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, redirect, render_template, request, session
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
@@ -26,8 +26,20 @@ def now() -> datetime:
 
 
 def link_to(endpoint: str, **values) -> str:
-    """An absolute link for an email, on the configured public base URL."""
-    return settings().base_url + url_for(endpoint, **values)
+    """An absolute link (emails, the job, the CLI): the configured base URL, then the route's
+    path from the app's root.
+
+    The one rule for absolute URLs. The base URL may carry a path (the API Gateway stage on the
+    execute-api URL) and is the only root used: never the current request's script root, which
+    differs when the same app is reached on its execute-api URL (under ``/<stage>``) and on a
+    custom domain mapped at the root. Needs an app context, not a request.
+    """
+    base = urlsplit(settings().base_url)
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme
+    )
+    current_app.inject_url_defaults(endpoint, values)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def wants_fragment() -> bool:
@@ -58,11 +70,16 @@ def go(target: str):
 
 
 def safe_next(target: str | None) -> str | None:
-    """Accept only a local path as a place to return to (no open redirects)."""
+    """The address to return to after signing in, or None unless ``target`` is a local path.
+
+    ``target`` is a path from the app's root (``request.full_path``, as the sign-in redirect
+    stores it); the answer puts it under this request's root (``/<stage>`` on the execute-api
+    URL), the way ``url_for`` does. Only local paths pass: no open redirects.
+    """
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
+    return request.script_root + target if not parts.scheme and not parts.netloc else None
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+")

@@ -82,7 +82,7 @@ class Filters:
 def _address() -> str:
     """This page's address without empty query values (a submitted filter form sends them)."""
     kept = [(name, value) for name, value in request.args.items(multi=True) if value]
-    return request.path + (f"?{urlencode(kept)}" if kept else "")
+    return request.script_root + request.path + (f"?{urlencode(kept)}" if kept else "")
 
 
 def clean_address(view):
