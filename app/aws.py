@@ -8,8 +8,9 @@ from functools import cache
 
 import boto3
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
 
-from app.config import Config
+from app.config import Config, ConfigError
 
 # Local and test modes talk to an emulator: fixed dummy credentials mean boto never goes
 # looking for real ones (or probes the EC2 metadata service).
@@ -37,3 +38,29 @@ def settings() -> dict:
 def client(service: str):
     retries = {"mode": "standard", "max_attempts": 3}
     return boto3.session.Session().client(service, config=BotoConfig(retries=retries), **_settings)
+
+
+def secret_key(config: Config) -> str:
+    """The secret key in the SSM SecureString parameter ``config.secret_parameter``, decrypted.
+
+    Called while the app is built, so once per Lambda container (the job shares the web app).
+    It raises ConfigError naming what to fix, never the value.
+    """
+    configure(config)
+    name = config.secret_parameter
+    try:
+        found = client("ssm").get_parameter(Name=name, WithDecryption=True)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "Unknown")
+        if code == "ParameterNotFound":
+            raise ConfigError(
+                f"the SSM parameter {name} (CADENZA_SECRET_PARAMETER) does not exist: create it "
+                "as a SecureString holding the secret key"
+            ) from None
+        needs = " (the function's role needs ssm:GetParameter on it)" if "Denied" in code else ""
+        raise ConfigError(f"the SSM parameter {name} could not be read: {code}{needs}") from None
+    except BotoCoreError as error:
+        raise ConfigError(
+            f"SSM could not be reached to read the parameter {name}: {type(error).__name__}"
+        ) from None
+    return found["Parameter"]["Value"]

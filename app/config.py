@@ -24,6 +24,7 @@ DEFAULT_PORT = 8000
 DEFAULT_AWS_PORT = 8001
 # Written by ``make run`` in its data folder while it serves: {"base_url": ..., "pid": ...}.
 SERVER_ANNOUNCEMENT = "server.json"
+SECRET_KEY_MIN_LENGTH = 32
 TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789"  # noqa: S105
 
 
@@ -45,6 +46,9 @@ class Config:
     base_url: str = f"http://127.0.0.1:{DEFAULT_PORT}"
     port: int = DEFAULT_PORT  # where ``make run`` serves
     secret_key: str = ""
+    # The SSM SecureString parameter holding the secret key in ``aws`` mode, read once when
+    # the app is built (CADENZA_SECRET_KEY, if set, wins: tests and local runs).
+    secret_parameter: str | None = None
     signup: str = "open"
     data_dir: Path = Path(".cadenza")
     # Where DynamoDB and SES answer; None means AWS's own endpoints (or moto's mock in tests).
@@ -57,6 +61,7 @@ class Config:
     ses_rate: float = 1.0  # emails per second SES accepts (1 in the SES sandbox)
     nudge_budget_seconds: float = 25.0  # a run stops claiming after this (Lambda timeout 30 s)
     nudge_lease_seconds: int = 300  # a crashed run's claim expires after this
+    mail_configuration_set: str | None = None  # SES configuration set every email goes through
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
 
     @property
@@ -72,7 +77,17 @@ class Config:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        read_secret: Callable[["Config"], str] | None = None,
+    ) -> "Config":
+        """The configuration the environment describes.
+
+        In ``aws`` mode without CADENZA_SECRET_KEY, ``read_secret(config)`` fetches the key from
+        the parameter CADENZA_SECRET_PARAMETER names (``app.aws.secret_key`` reads SSM): this
+        module itself never touches the network.
+        """
         env = os.environ if environ is None else environ
         mode = env.get("CADENZA_MODE", "local")
         if mode not in MODES:
@@ -91,22 +106,31 @@ class Config:
             sender=env.get("CADENZA_SENDER", ""),
             base_url=_base_url(env, mode, port, data_dir),
             secret_key=env.get("CADENZA_SECRET_KEY", ""),
+            secret_parameter=env.get("CADENZA_SECRET_PARAMETER") or None,
             signup=signup,
             data_dir=data_dir,
             aws_endpoint=env.get("CADENZA_AWS_ENDPOINT") or None,
+            mail_configuration_set=env.get("CADENZA_SES_CONFIGURATION_SET") or None,
             aws_port=_int(env, "CADENZA_AWS_PORT", DEFAULT_AWS_PORT),
             ses_rate=_float(env, "CADENZA_SES_RATE", cls.ses_rate),
             nudge_budget_seconds=_float(
                 env, "CADENZA_NUDGE_BUDGET_SECONDS", cls.nudge_budget_seconds
             ),
         )
+        if mode == "aws" and not config.secret_key and config.secret_parameter and read_secret:
+            where = f"the SSM parameter {config.secret_parameter} (CADENZA_SECRET_PARAMETER)"
+            config = config.replace(secret_key=_long_enough(read_secret(config), where))
         return config.with_mode_defaults()
 
     def with_mode_defaults(self) -> "Config":
         """Fill what each mode may default, and refuse what ``aws`` mode must be given."""
         if self.mode == "aws":
-            if len(self.secret_key) < 32:
-                raise ConfigError("CADENZA_SECRET_KEY must be set to at least 32 random characters")
+            if not self.secret_key:
+                raise ConfigError(
+                    "no secret key: name the SSM SecureString parameter that holds it in "
+                    "CADENZA_SECRET_PARAMETER (or set CADENZA_SECRET_KEY)"
+                )
+            _long_enough(self.secret_key, "CADENZA_SECRET_KEY")
             if not self.sender or "example.com" in self.sender:
                 raise ConfigError("CADENZA_SENDER must be a verified SES sender address")
             return self
@@ -116,6 +140,14 @@ class Config:
         return self.replace(
             sender=sender, secret_key=self.secret_key or _local_secret(self.data_dir)
         )
+
+
+def _long_enough(secret_key: str, where: str) -> str:
+    if len(secret_key) < SECRET_KEY_MIN_LENGTH:
+        raise ConfigError(
+            f"{where} must hold a secret key of at least {SECRET_KEY_MIN_LENGTH} random characters"
+        )
+    return secret_key
 
 
 def _base_url(env: Mapping[str, str], mode: str, port: int, data_dir: Path) -> str:

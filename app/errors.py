@@ -38,6 +38,55 @@ MESSAGES = {
 }
 
 
+FORM_EXPIRED = _l("Form expired")
+# Flask-WTF's reasons for refusing a form, told so that a person knows what to do.
+CSRF_REASONS = {
+    "The referrer header is missing.": (
+        _l("Your browser hid where this form came from"),
+        _l(
+            "Your browser, or one of its extensions, did not say which page sent this form. "
+            "On a secure connection Cadenza needs to know, to be sure the form is its own. "
+            "Allow it for this site (the Referer header), or reload the page and send the "
+            "form again."
+        ),
+    ),
+    "The referrer does not match the host.": (
+        _l("Form sent from another site"),
+        _l(
+            "This form was sent from a page at another address. Open Cadenza at its usual "
+            "address, reload the page and send the form again."
+        ),
+    ),
+    "The CSRF session token is missing.": (
+        _l("Cookie missing"),
+        _l(
+            "Your browser did not send Cadenza's cookie with this form: it may block cookies "
+            "for this site, or you signed out in another tab. Allow cookies for this site, "
+            "reload the page and send the form again."
+        ),
+    ),
+    "The CSRF token is missing.": (
+        FORM_EXPIRED,
+        _l(
+            "This form arrived without its security code (it may come from a page saved "
+            "earlier, or from another site). Reload the page and send it again."
+        ),
+    ),
+    "The CSRF token is invalid.": (
+        FORM_EXPIRED,
+        _l(
+            "This form belongs to an earlier sign-in: you signed in or out since the page "
+            "opened. Reload the page and send it again."
+        ),
+    ),
+}
+CSRF_REASONS["The CSRF tokens do not match."] = CSRF_REASONS["The CSRF token is invalid."]
+CSRF_OTHER = (
+    FORM_EXPIRED,
+    _l("This form was open too long or came from another page. Reload the page and send it again."),
+)
+
+
 def error_page(code: int, message=None, title=None) -> Response:
     """The error page (or, for htmx, its alert fragment) as a response."""
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
@@ -54,15 +103,10 @@ def error_page(code: int, message=None, title=None) -> Response:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_failed(error):
-        return error_page(
-            400,
-            _l(
-                "This form was open too long or came from another page. Reload the page and "
-                "send it again."
-            ),
-            _l("Form expired"),
-        )
+    def csrf_failed(error: CSRFError):
+        log.info("form refused: %s", error.description)
+        title, message = CSRF_REASONS.get(error.description, CSRF_OTHER)
+        return error_page(400, message, title)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

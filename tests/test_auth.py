@@ -22,7 +22,7 @@ def test_the_whole_sign_in_flow_leads_a_new_person_to_the_welcome_page(client, a
     confirm_page = client.get(link_in(message))
     assert confirm_page.status_code == 200 and "anna@example.com" in confirm_page.text
     assert confirm_page.headers["Cache-Control"] == "no-store"
-    assert confirm_page.headers["Referrer-Policy"] == "no-referrer"
+    assert confirm_page.headers["Referrer-Policy"] == "strict-origin"
     response = client.post(link_in(message))
     assert response.status_code == 302 and response.headers["Location"].endswith("/welcome")
     assert "Welcome to Cadenza" in client.get("/welcome").text

@@ -113,11 +113,12 @@ def link_page(language: str | None, template: str, status: int = 200, **context)
 
     Whoever opens the link may have no session, or someone else's (a shared computer): the
     page speaks the recipient's language (the browser's if unknown) and shows no signed-in
-    menu. The link is a key, so the page stays out of caches and Referer headers.
+    menu. The link is a key, so the page stays out of caches and Referer headers: they carry
+    only the origin, which the CSRF check needs on HTTPS to accept the page's own form.
     """
     with speaking(language):
         body = render_template(template, email_link=True, **context)
-    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "strict-origin"}
     return make_response(body, status, headers)
 
 

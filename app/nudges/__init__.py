@@ -1,7 +1,8 @@
 """Nudges: the emails that tell a post's owner it is due.
 
 ``run(event, context)`` is the scheduled function (Zappa calls it every 5 minutes); it imports
-the web app only when it runs. ``flask --app app.wsgi nudge [--now ISO]`` runs the same job.
+the web app only when it runs, and shares the one Zappa built for the requests.
+``flask --app app.wsgi nudge [--now ISO]`` runs the same job.
 """
 
 import logging
@@ -25,14 +26,15 @@ def run(event, context):
         kwargs = (event or {}).get("kwargs") or {}
         now = datetime.fromisoformat(kwargs["now"]) if kwargs.get("now") else None
         outcome = run_once(_app(), now)
-        log.info("nudge run: %s", outcome)
-        return {
+        counts = {
             "sent": outcome.sent,
             "deferred": outcome.deferred,
             "failed": outcome.failed,
             "cancelled": outcome.cancelled,
             "left": outcome.left,
         }
+        log.info("nudge run: %s", counts)  # counts only: the outcome lists addresses
+        return counts
     except Exception:
         log.exception("the nudge run failed")
         raise
@@ -41,9 +43,10 @@ def run(event, context):
 def _app():
     global _application
     if _application is None:
-        from app import create_app
+        # Zappa imported app.wsgi (building the web app) before calling run(): share that one.
+        from app.wsgi import one_app
 
-        _application = create_app()
+        _application = one_app.get()
     return _application
 
 
