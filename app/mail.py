@@ -69,11 +69,22 @@ def compose(
 
 def send(message: EmailMessage) -> str:
     """Send through SES; return its message id or raise MailError."""
+    # Source, the bare address of the From header, is what IAM's ses:FromAddress condition is
+    # checked against; without it the policy's condition has nothing to hold on.
+    request = {
+        "Source": parseaddr(settings().sender)[1],
+        "RawMessage": {"Data": message.as_bytes()},
+    }
+    configuration_set = settings().mail_configuration_set
+    if configuration_set:
+        # The set publishes the message's bounces and complaints to SNS (app.bounces).
+        request["ConfigurationSetName"] = configuration_set
     try:
-        response = aws.client("ses").send_raw_email(RawMessage={"Data": message.as_bytes()})
+        response = aws.client("ses").send_raw_email(**request)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "Unknown")
-        log.warning("SES refused a message to %s: %s", message["To"], code)
+        # The Message-ID, not the address: logs keep no one's address.
+        log.warning("SES refused message %s: %s", message["Message-ID"], code)
         raise MailError(code, permanent=code in PERMANENT_ERRORS) from error
     except BotoCoreError as error:
         log.warning("SES unreachable: %s", error)

@@ -128,6 +128,7 @@ def confirm(token: str):
         except NotFound:
             return _expired_link(language)
         destination = url_for("planner.calendar", team_id=team.team_id)
+    people.address_works(someone, now())  # the link came by email: a bounce is over
     start_session(someone)
     if team is not None:
         session["team"] = team.team_id
@@ -198,3 +199,12 @@ def profile():
         return redirect(url_for("auth.profile"))
     status = 422 if request.method == "POST" else 200
     return render("auth/profile.html", "profile_form", status, form=form)
+
+
+@bp.post("/me/mail")
+@login_required
+def resume_mail():
+    """The person says their mailbox works (or wants Cadenza's mail after all): mail again."""
+    people.resume_mail(g.person, now())
+    flash(_("Cadenza will email you again."), "success")
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.profile"))

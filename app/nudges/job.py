@@ -151,7 +151,10 @@ class Job:
             return self._escalate(reminder, context), None
         recipients = self._recipients(reminder, context)
         if not recipients:
-            self._finish(reminder, "cancelled", "nobody", context)
+            person = context.people.get(reminder.person_id)
+            # Mail to them bounced or was reported as spam: the post's timeline says so.
+            stopped = person is not None and person.mail_problem
+            self._finish(reminder, "cancelled", f"mail_{stopped}" if stopped else "nobody", context)
             return False, None
         deferred = self._outside_quiet_hours(reminder, context, recipients)
         if deferred:
@@ -300,9 +303,12 @@ class Job:
         return [person for person in candidates if person and self._unreachable(person) is None]
 
     def _unreachable(self, person: Person) -> str | None:
-        """Why nudges cannot reach this person now ("off", "away"), or None."""
+        """Why nudges cannot reach this person now ("off", "away", "mail_stopped": SES
+        reported their address as bouncing or complaining), or None."""
         if not person.nudges_on:
             return "off"
+        if person.mail_problem:
+            return "mail_stopped"
         today = self.now.astimezone(ZoneInfo(person.zone)).date().isoformat()
         away = person.away_from and person.away_until and person.away_from <= today
         return "away" if away and today <= person.away_until else None
@@ -439,7 +445,7 @@ class Job:
                     if not error.permanent:
                         self._retry_later(reminder, error.code)
                         return
-                    log.warning("digest to %s refused: %s", person.email, error.code)
+                    log.warning("digest to person %s refused: %s", person.person_id, error.code)
                 else:
                     self.outcome.sent += 1
                     self.outcome.emails.append(message["To"])

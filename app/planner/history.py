@@ -36,6 +36,8 @@ NUDGES = {
 NOTES = {
     "storage_unavailable": _l("storage unavailable, retrying"),
     "nobody": _l("nobody to nudge (turned off, away or gone)"),
+    "mail_bounce": _l("mail to their address bounced"),
+    "mail_complaint": _l("they reported Cadenza's mail as spam"),
     "quiet_hours": _l("waiting for the end of quiet hours"),
     "post_gone": _l("the post is gone"),
     "post_trashed": _l("the post is in the trash"),

@@ -157,6 +157,7 @@ class Member:
     quiet: list | None = None
     away: list | None = None
     nudges_on: bool = True
+    mail_problem: str | None = None  # "bounce" or "complaint": admins see it on the members list
 
     def away_on(self, day) -> bool:
         return bool(self.away) and self.away[0] <= day.isoformat() <= self.away[1]
@@ -175,8 +176,8 @@ class Team(Model):
     channels = ListAttribute(of=UnicodeAttribute)
     tags = UnicodeSetAttribute(null=True)  # every tag used on a post, for autocompletion
     lead_minutes = ListAttribute(of=NumberAttribute, default=lambda: [1440, 60])
-    # {person_id: {"name", "email", "role", "joined_at", and the nudge preferences planning
-    #  needs: "zone", "leads", "quiet", "away", "nudges_on"}}
+    # {person_id: {"name", "email", "role", "joined_at", the nudge preferences planning
+    #  needs: "zone", "leads", "quiet", "away", "nudges_on", and "mail_problem"}}
     members = MapAttribute(default=dict)
     # Kept with ``members``: "never remove the last admin" is a condition on this number,
     # which holds even when two admins act at the same moment.
@@ -426,13 +427,22 @@ class Person(Model):
     away_from = UnicodeAttribute(null=True)  # ISO dates, both days included
     away_until = UnicodeAttribute(null=True)
     last_failure = MapAttribute(null=True)  # {"at", "reason", "post"} of an undeliverable nudge
+    # SES feedback (app.bounces): mail to the address bounced for good ("bounce") or was
+    # reported as spam ("complaint"). While set, the nudge job sends them nothing; following
+    # an emailed link (a bounce only) or the button on their page clears it.
+    mail_problem = UnicodeAttribute(null=True)
+    mail_problem_at = UTCDateTimeAttribute(null=True)  # when SES saw it
+    mail_problem_reason = UnicodeAttribute(null=True)  # diagnostic code or feedback type, short
+    # When the address last proved to work (a mark cleared): older feedback is stale.
+    mail_works_at = UTCDateTimeAttribute(null=True)
 
     @classmethod
     def key(cls, person_id: str) -> tuple[str, str]:
         return keys.person(person_id), "PERSON"
 
     def nudge_preferences(self) -> dict:
-        """The preferences copied into each team's member entry."""
+        """What each team's member entry copies: the preferences planning needs, and whether
+        mail to the person is stopped (their admins see it)."""
         away = [self.away_from, self.away_until] if self.away_from and self.away_until else None
         quiet = [self.quiet_start, self.quiet_end] if self.quiet_start and self.quiet_end else None
         return {
@@ -441,6 +451,7 @@ class Person(Model):
             "quiet": quiet,
             "away": away,
             "nudges_on": bool(self.nudges_on),
+            "mail_problem": self.mail_problem,
         }
 
     def team_entries(self) -> dict[str, dict]:

@@ -107,15 +107,81 @@ def update_preferences(someone: Person, **preferences) -> None:
     _update_person(someone, **preferences)
 
 
-def _update_person(someone: Person, **values) -> None:
+MAIL_PROBLEMS = ("bounce", "complaint")
+
+
+def mark_mail_problem(person_id: str, kind: str, reason: str, at: datetime) -> bool:
+    """Record that SES could not deliver mail to a person for good (``kind`` "bounce") or that
+    they reported it as spam ("complaint", which also turns their nudges off), at ``at``.
+
+    SNS delivers at least once, and late: feedback changes nothing unless it is newer than the
+    mark already recorded and than the last time the address proved to work. Returns whether
+    it was recorded.
+    """
+    if kind not in MAIL_PROBLEMS:
+        raise ValueError(f"not a mail problem: {kind}")
+    someone = person(person_id)
+    if someone is None or not _newer_than_known(someone, at):
+        return False
+    values = {"mail_problem": kind, "mail_problem_at": at, "mail_problem_reason": reason}
+    if kind == "complaint":
+        values["nudges_on"] = False
+    newer = (Person.mail_problem_at.does_not_exist() | (Person.mail_problem_at < at)) & (
+        Person.mail_works_at.does_not_exist() | (Person.mail_works_at < at)
+    )
+    try:
+        _update_person(someone, condition=newer, **values)
+    except TransactWriteError as error:
+        fresh = person(person_id) if conditional_failure(error) else None
+        if fresh is not None and not _newer_than_known(fresh, at):
+            return False  # the same feedback, or newer, landed meanwhile
+        raise  # a membership changed meanwhile (or an outage): SNS delivers it again
+    return True
+
+
+def _newer_than_known(someone: Person, at: datetime) -> bool:
+    known = [moment for moment in (someone.mail_problem_at, someone.mail_works_at) if moment]
+    return all(moment < at for moment in known)
+
+
+def address_works(someone: Person, now: datetime) -> None:
+    """The person followed a link Cadenza emailed them: their mailbox receives mail again, so a
+    bounce is cleared. A complaint stays: receiving mail is not wanting it."""
+    if someone.mail_problem == "bounce":
+        _clear_mail_problem(someone, now)
+
+
+def resume_mail(someone: Person, now: datetime) -> None:
+    """The person asks for mail again (the button on their page). After a complaint their
+    nudges come back on: Cadenza turned them off, and this button says it resumes them."""
+    if someone.mail_problem == "complaint":
+        _clear_mail_problem(someone, now, nudges_on=True)
+    elif someone.mail_problem:
+        _clear_mail_problem(someone, now)
+
+
+def _clear_mail_problem(someone: Person, now: datetime, **also) -> None:
+    _update_person(
+        someone,
+        mail_problem=None,
+        mail_problem_at=None,
+        mail_problem_reason=None,
+        mail_works_at=now,
+        **also,
+    )
+
+
+def _update_person(someone: Person, condition=None, **values) -> None:
     """Write person attributes, and the member entry copies in each of their teams.
 
-    Teams hold the name and the nudge preferences of their members (see Team.members), so
-    the person and every team item are one transaction (a person is in few teams).
+    Teams hold the name, the nudge preferences and the mail problem of their members (see
+    Team.members), so the person and every team item are one transaction (a person is in few
+    teams). ``condition`` adds to the person's (a lost one raises TransactWriteError).
     """
     for name, value in values.items():
         setattr(someone, name, value)
     copied = {"name": someone.name, **someone.nudge_preferences()}
+    exists = Person.pk.exists()
     with TransactWrite(connection=connection()) as transaction:
         transaction.update(
             someone,
@@ -125,7 +191,7 @@ def _update_person(someone: Person, **values) -> None:
                 else getattr(Person, name).remove()
                 for name, value in values.items()
             ],
-            condition=Person.pk.exists(),
+            condition=exists & condition if condition is not None else exists,
         )
         for team_id in someone.team_entries():
             entry = Team.members[someone.person_id]
