@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export AWS_EC2_METADATA_DISABLED := true
 TRANSLATIONS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-any-hour lint bench translations extract-messages clean
+.PHONY: run test test-any-hour lint bench translations extract-messages clean package infra deploy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,24 @@ bench: $(VENV)/.installed translations
 		[ -e "$$script" ] || continue; \
 		echo "# $$script"; $(BIN)/python "$$script"; \
 	done
+
+# Deploying a stage (infra/README.md): `make infra` creates or updates its data stack (tables,
+# role, topics, log group), `make package` builds its Lambda bundle in dist/, `make deploy`
+# builds it and deploys it with Zappa. The data stack never takes Zappa's own name.
+STAGE ?= dev
+DATA_STACK = cadenza-$(STAGE)-data
+package: $(VENV)/.installed
+	$(BIN)/python infra/package.py $(STAGE)
+
+infra:
+	@[ -n "$(SENDER)" ] && [ -n "$(BASE_URL)" ] || { echo "Usage: make infra STAGE=dev SENDER=you@example.org BASE_URL=https://… [ALERT_EMAIL=…]"; exit 2; }
+	aws cloudformation deploy --stack-name $(DATA_STACK) --template-file infra/cadenza.yaml \
+		--capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
+		--parameter-overrides Stage=$(STAGE) SenderAddress=$(SENDER) BaseUrl=$(BASE_URL) \
+		AlertEmail=$(ALERT_EMAIL)
+
+deploy: $(VENV)/.installed
+	$(BIN)/python infra/deploy.py $(STAGE)
 
 # Refresh the message catalogue after changing user-facing text.
 extract-messages: $(VENV)/.installed
