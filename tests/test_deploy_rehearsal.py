@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import urllib.request
 import uuid
 import zipfile
 from base64 import b64decode
@@ -76,6 +77,10 @@ def server():
     moto.start()
     host, port = moto.get_host_and_port()
     yield f"http://{host}:{port}"
+    # The server's state is this process's moto state, which later tests share: wipe it.
+    urllib.request.urlopen(  # noqa: S310 (a local address)
+        urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")
+    ).close()
     moto.stop()
 
 
