@@ -302,10 +302,13 @@ def test_each_table_expires_items_on_the_models_ttl_attribute(template, resource
 
 
 @pytest.mark.parametrize("resource", TABLE_RESOURCES)
-def test_each_table_has_point_in_time_recovery_and_encryption_at_rest(template, resource):
+def test_each_table_has_point_in_time_recovery_and_encryption_at_rest_at_no_kms_cost(
+    template, resource
+):
     properties = template["Resources"][resource]["Properties"]
     assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
-    assert properties["SSESpecification"]["SSEEnabled"] is True
+    # DynamoDB always encrypts at rest; false means with its own key, not a billed KMS key.
+    assert properties["SSESpecification"] == {"SSEEnabled": False}
 
 
 @pytest.mark.parametrize("resource", TABLE_RESOURCES)
