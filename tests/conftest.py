@@ -8,7 +8,7 @@ import re
 import secrets
 import threading
 from datetime import datetime, time, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 os.environ.update(
@@ -209,6 +209,19 @@ def outbox(app) -> list[dict]:
 
     with app.app_context():
         return outbox_messages()
+
+
+def sent_mail_requests(inject) -> list[dict]:
+    """The parameters of every SendRawEmail request, as SES would receive them."""
+    seen = []
+
+    def record(event, request):
+        if event == "before-send.ses.SendRawEmail":
+            body = request.body.decode() if isinstance(request.body, bytes) else request.body
+            seen.append({key: values[0] for key, values in parse_qs(body).items()})
+
+    inject(record)
+    return seen
 
 
 def link_in(message: dict) -> str:

@@ -8,14 +8,13 @@ import logging
 import re
 import sys
 import types
-from urllib.parse import parse_qs
 
 import pytest
 
 from app import bounces
 from app.store import people, teams
 from tests import test_nudges
-from tests.conftest import link_in, outbox
+from tests.conftest import link_in, outbox, sent_mail_requests
 from tests.formdata import form_in
 from tests.test_nudge_runs import escalations, line, timeline
 from tests.test_nudges import make_post, rome, run, sent
@@ -372,25 +371,12 @@ def test_admins_see_a_badge_next_to_a_bounced_member(nudging, feedback, folks):
 # Sending ------------------------------------------------------------------------------------
 
 
-def _sent_parameters(inject) -> list[dict]:
-    """The parameters of every SendRawEmail request, as SES would receive them."""
-    seen = []
-
-    def record(event, request):
-        if event == "before-send.ses.SendRawEmail":
-            body = request.body.decode() if isinstance(request.body, bytes) else request.body
-            seen.append({key: values[0] for key, values in parse_qs(body).items()})
-
-    inject(record)
-    return seen
-
-
 def test_every_mail_is_sent_with_the_configuration_set(nudging, inject, client):
     app = nudging["app"]
     app.extensions["cadenza"] = app.extensions["cadenza"].replace(
         mail_configuration_set="cadenza-test"
     )
-    seen = _sent_parameters(inject)
+    seen = sent_mail_requests(inject)
     make_post(nudging, nudging["anna"], rome(2026, 12, 5, 10))
     assert run(nudging, rome(2026, 12, 4, 10)).sent == 1
     client.post("/login", data={"email": "anna@example.com"})
@@ -399,7 +385,7 @@ def test_every_mail_is_sent_with_the_configuration_set(nudging, inject, client):
 
 
 def test_without_a_configuration_set_mail_is_sent_without_one(nudging, inject, client):
-    seen = _sent_parameters(inject)
+    seen = sent_mail_requests(inject)
     client.post("/login", data={"email": "anna@example.com"})
     (parameters,) = seen
     assert "ConfigurationSetName" not in parameters

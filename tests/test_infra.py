@@ -17,7 +17,6 @@ from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -27,6 +26,7 @@ from zappa.cli import ZappaCLI
 
 from app import mail
 from app.store import TTL_ATTRIBUTE, table_definitions
+from tests.conftest import sent_mail_requests
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "infra" / "cadenza.yaml"
@@ -392,14 +392,7 @@ def test_mail_may_be_sent_only_raw_from_the_sender_and_through_the_stages_config
 def test_mail_goes_out_with_the_bare_sender_address_the_policy_conditions_on(app, ctx, inject):
     # ses:FromAddress must hold whichever address SES reads, the Source parameter or the From
     # header: the app passes the same bare address in both.
-    seen = []
-
-    def record(event, request):
-        if event == "before-send.ses.SendRawEmail":
-            body = request.body.decode() if isinstance(request.body, bytes) else request.body
-            seen.append({key: values[0] for key, values in parse_qs(body).items()})
-
-    inject(record)
+    seen = sent_mail_requests(inject)
     sender = app.extensions["cadenza"].sender
     message = EmailMessage()
     message["From"] = sender
