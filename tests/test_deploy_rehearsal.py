@@ -538,6 +538,36 @@ def test_a_new_team_signs_in_plans_a_post_and_is_nudged_through_the_handler(
     assert browser.get(post_link)["statusCode"] in (302, 303)
 
 
+def test_a_bounce_reaches_the_handler_through_the_mail_events_topic(lambdas, data_stack):
+    """SES publishes to the topic, SNS invokes the function, Zappa picks the function by ARN."""
+    outputs, _ = data_stack
+    address = "ada.execute-api@example.org"  # signed in by the test above
+    bounce = {
+        "eventType": "Bounce",
+        "mail": {"destination": [address], "messageId": "rehearsal"},
+        "bounce": {
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": address, "diagnosticCode": "smtp; 550"}],
+            "timestamp": datetime.now(UTC).isoformat(),
+        },
+    }
+    event = {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "Sns": {
+                    "Type": "Notification",
+                    "TopicArn": outputs["MailEventsTopicArn"],
+                    "Message": json.dumps(bounce),
+                },
+            }
+        ]
+    }
+    assert lambdas["execute-api"].invoke(event)["marked"] == 1
+
+
 def test_the_function_answers_a_real_scheduled_event_on_the_real_clock(lambdas):
     ran = lambdas["execute-api"].invoke(
         {
