@@ -14,6 +14,8 @@ the path) against moto's server, seven times:
 - ``cold_import_ms_secret_in_env``: the init again with the secret key in the environment,
   which shows what reading it from SSM costs (the first AWS client of the container, which a
   first request would otherwise pay for DynamoDB).
+- ``cold_import_ms_without_bytecode``: the init of the same bundle without its ``.pyc`` files,
+  as a bundle built by a Python other than the runtime's starts (it compiles every module).
 
 Nothing depends on the day it runs: the job runs on whatever clock it is, over empty tables.
 """
@@ -21,6 +23,7 @@ Nothing depends on the day it runs: the job runs on whatever clock it is, over e
 import importlib.util
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -120,7 +123,8 @@ def cold_start(
     """(handler init ms, init + the ``first`` event ms) of one fresh process."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-I", "-S", str(ROOT / "tests" / "lambda_runtime.py")]
+        # -B: like /var/task, nowhere to write the bytecode it compiles
+        [sys.executable, "-I", "-S", "-B", str(ROOT / "tests" / "lambda_runtime.py")]
         + [str(task), str(runtime_sdk)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -181,6 +185,11 @@ def main() -> None:
                 cold_start(task, runtime_sdk, endpoint, LOGIN_PAGE, in_env) for _ in range(RUNS)
             ]
             bare = [bare_import(task, runtime_sdk) for _ in range(RUNS)]
+            shutil.copytree(task, work / "no-bytecode", ignore=shutil.ignore_patterns("*.pyc"))
+            uncompiled = [
+                cold_start(work / "no-bytecode", runtime_sdk, endpoint, LOGIN_PAGE)
+                for _ in range(RUNS)
+            ]
         finally:
             server.stop()
     init_ms = statistics.median(ready for ready, _ in jobs + pages)
@@ -195,6 +204,8 @@ def main() -> None:
     print(f"cold_import_ratio: {init_ms / bare_ms:.2f}")
     print(f"cold_import_ms_secret_in_env: {init_without_ssm_ms:.0f}")
     print(f"cold_import_ratio_secret_in_env: {init_without_ssm_ms / bare_ms:.2f}")
+    uncompiled_ms = statistics.median(ready for ready, _ in uncompiled)
+    print(f"cold_import_ms_without_bytecode: {uncompiled_ms:.0f}")
     print(f"job_cold_ms: {statistics.median(first for _, first in jobs):.0f}")
     print(f"cold_request_ms: {statistics.median(first for _, first in pages):.0f}")
 

@@ -105,7 +105,7 @@ def install_runtime(site_packages: Path, python_version: str) -> None:
     ]
     pip = [sys.executable, "-m", "pip", "install"]
     subprocess.run([*pip, *target, *runtime_dependencies()], check=True)
-    shutil.rmtree(site_packages / "bin")  # console scripts: nothing on Lambda runs them
+    _remove(site_packages / "bin")  # console scripts: nothing on Lambda runs them
     pinned = [f"{name}=={importlib.metadata.version(name)}" for name in HANDLER_PACKAGES]
     subprocess.run([*pip, *target, "--no-deps", *pinned], check=True)
 
