@@ -105,6 +105,25 @@ def ses_error(request, code: str) -> AWSResponse:
     )
 
 
+# DynamoDB's item size limit (names and values, UTF-8), which moto does not apply to the items
+# of a transaction: without this check a write too large for DynamoDB passes every test.
+ITEM_LIMIT_BYTES = 400 * 1024
+
+
+def _refuse_transactions_with_items_over_the_limit(event_name: str, request):
+    if event_name != "before-send.dynamodb.TransactWriteItems":
+        return None
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    body = json.loads(request.body)
+    for entry in body.get("TransactItems", []):
+        item = (entry.get("Put") or {}).get("Item") or {}
+        size = sum(len(name.encode()) + DynamoType(value).size() for name, value in item.items())
+        if size > ITEM_LIMIT_BYTES:
+            return dynamodb_error(request, "ValidationException")
+    return None
+
+
 @pytest.fixture
 def inject():
     """Add fault injectors for one test."""
@@ -143,10 +162,12 @@ def _one_request_at_a_time():
 def aws():
     """moto for the whole session: boto clients are created once (per-test mocks are slow)."""
     original = _one_request_at_a_time()
+    INJECTORS.append(_refuse_transactions_with_items_over_the_limit)
     with mock_aws():
         meter.listen(_refuse_scans)
         yield
         meter.stop_listening(_refuse_scans)
+    INJECTORS.remove(_refuse_transactions_with_items_over_the_limit)
     BotocoreStubber.__call__ = original
 
 

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from app.i18n import STATUS_LABELS
 from app.nudges import plan
+from app.store.posts import LONG_TEXT
 from app.web import linkify
 
 SENTENCES = {
@@ -85,7 +86,6 @@ FIELDS = {
     "published_url": _l("Published link"),
     "zone": _l("Time zone"),
 }
-LONG_TEXT = ("copy", "notes")
 
 
 def activity_sentence(kind: str, name: str) -> Markup:
