@@ -108,6 +108,8 @@ def confirm(token: str):
     language = _language_of(found, team)
     if not people.usable(found, now()) or (found.purpose == "invite" and team is None):
         return _expired_link(language)
+    if found.purpose == "sign_in" and people.superseded(found):
+        return _expired_link(language)
     if request.method == "GET":
         return link_page(language, "auth/confirm.html", token=found, team=team)
 
@@ -120,6 +122,7 @@ def confirm(token: str):
         except NotFound:
             return _expired_link(language)
         someone = people.find_or_create_person(found.email, now(), browser_language, zone)
+        people.signed_in_by_link(someone, now())
         destination = safe_next(session.pop("next", None)) or url_for("teams.start")
     else:
         someone = people.find_or_create_person(found.email, now(), browser_language, zone)

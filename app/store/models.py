@@ -435,6 +435,8 @@ class Person(Model):
     mail_problem_reason = UnicodeAttribute(null=True)  # diagnostic code or feedback type, short
     # When the address last proved to work (a mark cleared): older feedback is stale.
     mail_works_at = UTCDateTimeAttribute(null=True)
+    # The last sign-in through an emailed link: links mailed before it no longer sign in.
+    signed_in_by_link_at = UTCDateTimeAttribute(null=True)
 
     @classmethod
     def key(cls, person_id: str) -> tuple[str, str]:

@@ -297,6 +297,18 @@ def forget_link(fingerprint: str) -> None:
 # Sessions ----------------------------------------------------------------------------------
 
 
+def superseded(found: SignInToken) -> bool:
+    """Whether a sign-in link was mailed before its person last signed in with one: signing in
+    revokes every other link still in their mailbox (a found old mail must not sign in)."""
+    someone = person_by_email(found.email)
+    last = someone.signed_in_by_link_at if someone is not None else None
+    return last is not None and found.created_at <= last
+
+
+def signed_in_by_link(someone: Person, now: datetime) -> None:
+    someone.update(actions=[Person.signed_in_by_link_at.set(now)])
+
+
 def start_session(person_id: str, now: datetime, lifetime: timedelta) -> str:
     raw = new_secret()
     Session(
