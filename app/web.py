@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, render_template, request, session
+from flask import Flask, current_app, g, redirect, render_template, request, session
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
@@ -117,4 +117,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if g.get("person") is not None:
+            # Someone's calendar: no shared cache, and no browser history after signing out.
+            response.headers.setdefault("Cache-Control", "no-store")
         return response

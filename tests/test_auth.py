@@ -259,3 +259,15 @@ def test_the_profile_changes_name_language_and_zone_everywhere(client, app, folk
     assert response.status_code == 302
     members = client.get(f"/t/{team.team_id}/members").text
     assert "Anna R." in members and 'lang="it"' in members
+
+
+def test_signed_in_pages_are_never_stored_by_a_cache(client, app, folks):
+    anna = folks.person("anna@example.com", "Anna")
+    team = folks.team(anna)
+    before = client.get("/login")
+    assert "no-store" not in before.headers.get("Cache-Control", "")
+    sign_in(client, app, "anna@example.com")
+    for path in (f"/t/{team.team_id}/", "/me", f"/t/{team.team_id}/agenda"):
+        response = client.get(path, follow_redirects=True)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store", path
