@@ -136,5 +136,17 @@ def comment_html(text: str, members) -> Markup:
     )
     if names:
         pattern = re.compile("@(" + "|".join(re.escape(name) for name in names) + r")\b")
-        html = pattern.sub(lambda found: f'<strong class="mention">{found.group(0)}</strong>', html)
+        # Only between links: an @Name inside an address (its href) is part of the address.
+        pieces = _LINKS.split(html)
+        html = "".join(
+            piece if index % 2 else pattern.sub(_mention, piece)
+            for index, piece in enumerate(pieces)
+        )
     return Markup(html)  # noqa: S704  (built from escaped text only)
+
+
+_LINKS = re.compile(r"(<a [^>]*>.*?</a>)")  # what linkify makes, kept whole by split()
+
+
+def _mention(found: re.Match) -> str:
+    return f'<strong class="mention">{found.group(0)}</strong>'
