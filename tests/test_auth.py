@@ -5,7 +5,7 @@ from datetime import timedelta
 import time_machine
 
 from app.store import people
-from tests.conftest import link_in, outbox, post_concurrently, sign_in
+from tests.conftest import link_in, outbox, post_concurrently, ses_error, sign_in
 
 
 def _ask_for_link(client, address="anna@example.com", **kwargs):
@@ -271,3 +271,19 @@ def test_signed_in_pages_are_never_stored_by_a_cache(client, app, folks):
         response = client.get(path, follow_redirects=True)
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_an_address_the_mail_service_refuses_gets_a_field_message_not_try_again(
+    client, app, inject
+):
+    inject(
+        lambda event, request: (
+            ses_error(request, "MessageRejected")
+            if event == "before-send.ses.SendRawEmail"
+            else None
+        )
+    )
+    response = _ask_for_link(client, "nobody@example.com")
+    assert response.status_code == 422
+    assert "refused this address" in response.text and 'aria-invalid="true"' in response.text
+    assert "try again in a minute" not in response.text

@@ -73,10 +73,20 @@ def login():
             raw, _token = people.issue_token(address, "sign_in", now(), SIGN_IN_VALID_FOR)
             try:
                 send_sign_in_email(address, raw, language)
-            except mail.MailError:
-                return error_page(
-                    503, _("We could not send the email just now. Please try again in a minute.")
+            except mail.MailError as error:
+                if not error.permanent:
+                    return error_page(
+                        503,
+                        _("We could not send the email just now. Please try again in a minute."),
+                    )
+                # Trying again would be refused again: say so where the address is.
+                form.email.errors.append(
+                    _(
+                        "Cadenza's mail service refused this address. Check it for typos; if "
+                        "it is right, it cannot receive mail from Cadenza yet."
+                    )
                 )
+                return render("auth/login.html", "login_form", 422, form=form)
         return render(
             "auth/check_email.html",
             "check_email",
