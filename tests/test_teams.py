@@ -32,7 +32,9 @@ def test_an_admin_invites_someone_who_joins_with_the_role_given(app, folks, cant
 
     mail = outbox(app)[0]
     assert mail["to"] == "bruno@example.com"
-    assert "Anna" in mail["subject"] and "Cantina Aurora" in mail["subject"]
+    # Names are text anyone can choose: the subject carries none, the body quotes the team's.
+    assert mail["subject"] == "Hai un invito per un team su Cadenza"
+    assert "«Cantina Aurora»" in mail["text"] and "Anna" in mail["text"]
     guest = app.test_client()
     confirm = guest.get(link_in(mail))
     # Bruno is new: the page speaks the team's language, as its email did.
@@ -272,3 +274,43 @@ def test_creating_another_team_makes_the_creator_its_admin(app, folks, cantina):
         "Cantina Aurora": "admin",
         "Enoteca": "admin",
     }
+
+
+def _withdraw_all(admin, team, since):
+    for pending in teams.pending_invites(team.team_id, since):
+        admin.post(f"/t/{team.team_id}/invites/{pending.token_hash}/revoke")
+
+
+def test_one_address_gets_at_most_three_invitations_a_day(app, folks, cantina):
+    anna, team = cantina
+    admin = folks.client_for(anna)
+    for _ in range(3):
+        assert _invite(admin, team, "target@example.com").status_code == 302
+        _withdraw_all(admin, team, anna.created_at)
+    refused = _invite(admin, team, "target@example.com")
+    assert refused.status_code == 429 and "Too many invitations" in refused.text
+    assert len(outbox(app)) == 3
+
+
+def test_one_admin_sends_at_most_ten_invitations_an_hour(app, folks, cantina, clock):
+    anna, team = cantina
+    admin = folks.client_for(anna)
+    for number in range(10):
+        assert _invite(admin, team, f"guest{number}@example.com").status_code == 302
+    refused = _invite(admin, team, "one-more@example.com")
+    assert refused.status_code == 429 and "Too many invitations" in refused.text
+    clock.move_to(datetime.now(UTC) + timedelta(hours=1))
+    assert _invite(admin, team, "next-hour@example.com").status_code == 302
+    assert len(outbox(app)) == 11
+
+
+def test_a_team_sends_at_most_twenty_invitations_a_day(app, folks, cantina):
+    anna, team = cantina
+    bea = folks.person("bea@example.com", "Bea")
+    folks.join(team, bea, "admin")
+    for admin, name in ((folks.client_for(anna), "anna"), (folks.client_for(bea), "bea")):
+        for number in range(10):
+            assert _invite(admin, team, f"{name}-guest{number}@example.com").status_code == 302
+    refused = _invite(folks.client_for(anna), team, "one-more@example.com")
+    assert refused.status_code == 429
+    assert len(outbox(app)) == 20

@@ -1,5 +1,7 @@
 """Teams: the start page, members and invitations, team settings."""
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
@@ -88,6 +90,28 @@ def send_invite_email(team, address: str, raw_token: str) -> None:
     mail.send(message)
 
 
+# Invitations go out through Cadenza's own mail, to any address, with text people chose (the
+# team's and the inviter's names): limited like sign-in links, counted in DynamoDB, so that
+# no one can use Cadenza to mail strangers in bulk.
+INVITATION_LIMITS = (
+    # (scope, what the key is, hits allowed in the window, the window)
+    ("invite-team", "team", 20, timedelta(days=1)),
+    ("invite-inviter", "inviter", 10, timedelta(hours=1)),
+    ("invite-address", "address", 3, timedelta(days=1)),
+)
+
+
+def _too_many_invitations(team, address: str) -> bool:
+    keys = {"team": team.team_id, "inviter": g.person.person_id, "address": address}
+    # A list, not a generator: every counter counts this attempt, also after one is over.
+    return any(
+        [
+            people.count_hit(scope, keys[key], now(), window) > allowed
+            for scope, key, allowed, window in INVITATION_LIMITS
+        ]
+    )
+
+
 @bp.post("/t/<team_id>/members/invite")
 @team_member("admin")
 def invite(team_id: str):
@@ -98,6 +122,14 @@ def invite(team_id: str):
         already = {member.email for member in team.member_list()}
         if address in already:
             form.email.errors.append(_("%(email)s is already in this team.", email=address))
+        elif _too_many_invitations(team, address):
+            form.email.errors.append(
+                _(
+                    "Too many invitations were sent from this team or to this address. "
+                    "Please try again later."
+                )
+            )
+            return _members_page(team, invite_form=form, status=429, block="invitations")
         else:
             raw = teams.invite(
                 team, address=address, role=form.role.data, invited_by=g.person.name, now=now()
