@@ -4,8 +4,9 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, Form, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
+from app import values
 from app.i18n import LANGUAGES, valid_zone, zone_names
 
 # Pragmatic: one @, no spaces, a dot in the domain. Deliverability is proven by the link.
@@ -29,6 +30,35 @@ def strip(value):
 def no_control_characters(form, field):
     if field.data and any(ord(char) < 32 for char in field.data):
         raise ValidationError(_l("Please remove line breaks and control characters."))
+
+
+def valid_day(example):
+    """A field check: empty, or a date as ``values.day`` reads it; ``example`` shows the form."""
+
+    def check(form, field):
+        if not field.data or values.day(field.data):
+            return
+        if values.day(field.data, any_year=True) is None:
+            raise ValidationError(example)
+        raise ValidationError(
+            _l(
+                "Choose a date between %(first)d and %(last)d.",
+                first=values.FIRST_YEAR,
+                last=values.LAST_YEAR,
+            )
+        )
+
+    return check
+
+
+def valid_clock(example):
+    """A field check: empty, or a 24-hour ``HH:MM`` time; ``example`` shows the form."""
+
+    def check(form, field):
+        if field.data and values.clock(field.data) is None:
+            raise ValidationError(example)
+
+    return check
 
 
 def _known_zone(form, field):
@@ -60,10 +90,11 @@ def _zone_field(label):
     return SelectField(label, [_known_zone], choices=lambda: zone_names(), validate_choice=False)
 
 
+# Names and titles use DataRequired, which reads the stripped value: spaces are no name.
 class ProfileForm(Form):
     name = StringField(
         _l("Your name"),
-        [InputRequired(_l("Tell your team who you are.")), Length(max=80), no_control_characters],
+        [DataRequired(_l("Tell your team who you are.")), Length(max=80), no_control_characters],
         filters=[strip],
     )
     language = SelectField(_l("Language"), choices=_choices(LANGUAGES.items()))
@@ -76,7 +107,7 @@ class ProfileForm(Form):
 class TeamForm(Form):
     team_name = StringField(
         _l("Team name"),
-        [InputRequired(_l("Give the team a name.")), Length(max=80), no_control_characters],
+        [DataRequired(_l("Give the team a name.")), Length(max=80), no_control_characters],
         filters=[strip],
     )
     team_zone = _zone_field(_l("Team time zone"))

@@ -65,11 +65,11 @@ def _full_post(cantina):
     return posts.load(team.team_id, post.post_id)[0]
 
 
-def _editor_in_new_york(cantina):
-    """A signed-in client of Nora, an editor of the team who lives in New York."""
+def _editor_in_new_york(cantina, role="editor"):
+    """A signed-in client of Nora, an editor (or ``role``) of the team who lives in New York."""
     folks = cantina["folks"]
     nora = folks.person("nora@example.com", "Nora", zone="America/New_York")
-    folks.join(cantina["team"], nora, "editor")
+    folks.join(cantina["team"], nora, role)
     return folks.client_for(nora)
 
 
@@ -128,7 +128,8 @@ def test_saving_the_form_as_shown_by_someone_in_another_zone_changes_nothing(app
 def test_a_status_change_by_someone_in_another_zone_keeps_the_posts_zone(app, cantina):
     team = cantina["team"]
     post = _full_post(cantina)
-    client = _editor_in_new_york(cantina)
+    # An admin: an editor approves only the posts they were asked to review.
+    client = _editor_in_new_york(cantina, role="admin")
     shown = form_fields(_panel_of(client, team, post))
     assert _save(client, team, post, edited(shown, status="approved")).status_code == 302
     after = posts.load(team.team_id, post.post_id)[0]

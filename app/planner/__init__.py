@@ -1,7 +1,7 @@
 """The planner: month, week and agenda views of a team's posts, My posts, and the post panel."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import wraps
 from itertools import groupby
 from urllib.parse import urlencode
@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, g, make_response, redirect, request, 
 from flask_babel import format_number
 from flask_babel import gettext as _
 
+from app import values
 from app.auth import RANKS, login_required, team_member
 from app.errors import error_page
 from app.i18n import STATUS_LABELS
@@ -306,9 +307,16 @@ def _panel(team, post, body, *, form=None, status=200, conflict=None, review_err
         conflict=conflict,
         review_error=review_error,
         can_edit=RANKS[g.role] >= RANKS["editor"],
+        can_review=post.status == "in_review" and _may_approve(team, post),
         moment=now(),
         zone=viewer_zone(),
     )
+
+
+def _may_approve(team, post: Post) -> bool:
+    """Whether the review buttons are for this person: the status rule says so."""
+    approved = posts.preview(post, {"status": "approved"})
+    return changes.refusal(team, g.person.person_id, post, approved) is None
 
 
 @bp.get("/t/<team_id>/posts/new")
@@ -347,7 +355,11 @@ def create(team_id: str):
         )
     summary, body = form.summary(), form.body()
     post = posts.new_post(team_id, created_by=g.person.person_id, now=now(), **summary)
-    changes.create(post, g.team, now(), **body)
+    try:
+        changes.create(post, g.team, now(), **body)
+    except changes.Refused as refused:
+        form = _refused(form, refused)
+        return render("planner/new.html", "panel", 422, team=team, form=form, day=None)
     _remember_saved(post)
     flash(_("Post saved."), "success")
     if not wants_fragment():
@@ -409,6 +421,8 @@ def save(team_id: str, post_id: str):
                 now=now(),
             )
             break
+        except changes.Refused as refused:
+            return _panel(team, post, body, form=_refused(form, refused), status=422)
         except PostConflict:
             post, body = _loaded(team_id, post_id)
             if post.deleted_at is not None:
@@ -421,6 +435,12 @@ def save(team_id: str, post_id: str):
         return redirect(url_for("planner.show", team_id=team_id, post_id=post_id))
     panel, _status = _panel(team, post, body)
     return panel, 200, {"HX-Trigger": "calendar-changed"}
+
+
+def _refused(form: PostForm, refused: changes.Refused) -> PostForm:
+    """The form as sent, with why the change is not allowed next to its field."""
+    form[refused.field].errors = [*form[refused.field].errors, refused.message]
+    return form
 
 
 def _conflict(team, current: Post, current_body, mine: PostForm):
@@ -464,9 +484,10 @@ def move(team_id: str, post_id: str):
     """Drop a post on a day: it keeps its local time. Answers the two day cells, re-rendered."""
     zone = viewer_zone()
     target = periods.parse_day(request.form.get("date"))
-    version = request.form.get("version", "")
-    seen_due = _parse_instant(request.form.get("due", ""))
-    if target is None or not version.isdigit() or seen_due is False:
+    version = values.count(request.form.get("version"))
+    sent_due = request.form.get("due", "")
+    seen_due = values.instant(sent_due) if sent_due else None
+    if target is None:
         return error_page(
             422,
             _(
@@ -475,6 +496,8 @@ def move(team_id: str, post_id: str):
                 last=periods.LAST_YEAR,
             ),
         )
+    if version is None or (sent_due and seen_due is None):
+        return error_page(422, _("This page is out of date: reload it to edit the post."))
     at = seen_due.astimezone(zone).time() if seen_due else periods.DEFAULT_TIME
     due = periods.local_instant(target, at, zone)
     seen_owner = request.form.get("owner") or None
@@ -491,7 +514,7 @@ def move(team_id: str, post_id: str):
         moved = changes.move(
             g.team,
             post_id,
-            version=int(version),
+            version=version,
             seen_due=seen_due,
             seen_owner=seen_owner,
             seen_status=seen_status,
@@ -536,17 +559,6 @@ def move(team_id: str, post_id: str):
     )
 
 
-def _parse_instant(text: str):
-    """An instant the page sent back (ISO, UTC), None if empty, False if malformed."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return moment if moment.tzinfo else False
-
-
 @bp.post("/t/<team_id>/posts/<post_id>/review")
 @team_member("editor")
 def review(team_id: str, post_id: str):
@@ -578,6 +590,8 @@ def review(team_id: str, post_id: str):
             kind=kind,
             text=note[:COMMENT_LIMIT],
         )
+    except changes.Refused as refused:
+        return error_page(403, refused.message)
     except PostConflict:
         return error_page(409)
     flash(_("Approved.") if decision == "approve" else _("Changes requested."), "success")
@@ -670,10 +684,14 @@ def duplicate(team_id: str, post_id: str):
         if form.validate():
             summary = {**form.summary(), "status": "draft" if form.summary()["due"] else "idea"}
             copy = posts.new_post(team_id, created_by=g.person.person_id, now=now(), **summary)
-            changes.create(copy, team, now(), **form.body(), activity="duplicated")
-            _remember_saved(copy)
-            flash(_("Copy created."), "success")
-            return go(url_for("planner.show", team_id=team_id, post_id=copy.post_id))
+            try:
+                changes.create(copy, team, now(), **form.body(), activity="duplicated")
+            except changes.Refused as refused:
+                form = _refused(form, refused)
+            else:
+                _remember_saved(copy)
+                flash(_("Copy created."), "success")
+                return go(url_for("planner.show", team_id=team_id, post_id=copy.post_id))
         return render("planner/duplicate.html", "panel", 422, team=team, post=post, form=form)
     return render("planner/duplicate.html", "panel", team=team, post=post, form=form)
 
@@ -715,4 +733,7 @@ def init_app(app) -> None:
         change_line=history.change_line,
         comment_html=history.comment_html,
     )
+    # A path that does not explain a refused change itself (an email action, a new route)
+    # still answers a clear 403, with nothing written.
+    app.register_error_handler(changes.Refused, lambda refused: error_page(403, refused.message))
     app.register_blueprint(bp)

@@ -1,18 +1,116 @@
-"""Post changes with their nudges re-planned in the same transaction.
+"""Post changes with their nudges re-planned in the same transaction, and who may make them.
 
-Every change that can move a post's deadline or review (saving, moving, trashing, restoring,
-reviewing, handing over from an email) goes through here, so a moved post is nudged at its new
-time, a new owner gets the nudges, and a published or deleted post gets no more.
+Every change to a post (creating, saving, moving, trashing, restoring, reviewing, acting from
+an email) goes through here, so a moved post is nudged at its new time, a new owner gets the
+nudges, a published or deleted post gets no more, and the status rule below holds on every
+path: ``tests/test_status_rule.py`` fails if any other module writes posts itself.
 """
 
 from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
 
 from app.nudges import plan
 from app.store import posts
 from app.store.models import Post, PostBody, Team
 
+EDITING_ROLES = ("admin", "editor")
+
+
+class Refused(Exception):
+    """A change the person's role or part in the post does not allow: nothing was written.
+
+    ``field`` is the post form's field the message belongs next to.
+    """
+
+    def __init__(self, field: str, message):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def status_change_allowed(
+    role: str | None, from_status: str | None, to_status: str, *, is_owner: bool, is_reviewer: bool
+) -> bool:
+    """Whether someone may move a post between two statuses (``from_status`` None: creating it).
+
+    Admins may do anything, viewers nothing. Approval is the assigned reviewer's, never the
+    owner's, so "approved" means someone else read the post; only its owner publishes or skips
+    it, and "published" is reached through "approved". Anyone who edits may plan and ask for a
+    review; a review under way ends by the reviewer's decision or by the owner withdrawing it.
+    """
+    if role == "admin":
+        return True
+    if role != "editor":
+        return False
+    start = from_status or "idea"
+    if start == to_status:
+        return True
+    if to_status == "approved":
+        return start == "in_review" and is_reviewer and not is_owner
+    if to_status == "published":
+        return start == "approved" and is_owner
+    if to_status == "skipped":
+        return is_owner
+    if start == "in_review":
+        return is_reviewer or is_owner
+    return True
+
+
+def refusal(team: Team, actor: str, before: Post | None, after: Post) -> Refused | None:
+    """Why ``actor`` may not turn ``before`` (None: nothing yet) into ``after``, or None."""
+    member = team.member(actor)
+    role = member.role if member is not None else None
+    if role not in EDITING_ROLES:
+        return Refused("status", _l("Your role in this team does not allow changing posts."))
+    if role == "admin":
+        return None
+    came_from = before.status if before is not None else None
+    # Parts as they were: taking a post over, or naming oneself, is no licence in the same step.
+    owner = before.owner_id if before is not None else after.owner_id
+    allowed = status_change_allowed(
+        role,
+        came_from,
+        after.status,
+        is_owner=owner == actor,
+        is_reviewer=before is not None and before.reviewer_id == actor,
+    )
+    if not allowed:
+        return Refused("status", _refused_status(came_from, after.status))
+    named = after.reviewer_id != (before.reviewer_id if before is not None else None)
+    asked = after.status == "in_review" and (came_from != "in_review" or named)
+    if after.reviewer_id == actor and (named or asked):
+        return Refused(
+            "reviewer", _l("Ask someone else to review it: nobody reviews for themselves.")
+        )
+    owner_changed = before is None or before.owner_id != after.owner_id
+    if (
+        (asked or owner_changed)
+        and after.status == "in_review"
+        and after.reviewer_id is not None
+        and after.reviewer_id == after.owner_id
+    ):
+        return Refused("reviewer", _l("The post's owner cannot review it: choose someone else."))
+    return None
+
+
+def _refused_status(from_status: str | None, to_status: str):
+    if to_status == "approved":
+        return _l("Only the post's reviewer, or an admin, can approve it.")
+    if to_status == "published" and from_status != "approved":
+        return _l("A post is published once it is approved (an admin can publish it directly).")
+    if from_status == "in_review":
+        return _l("Only the reviewer, the post's owner or an admin can end its review.")
+    return _l("Only the post's owner, or an admin, can set this status.")
+
+
+def _check(team: Team, actor: str, before: Post | None, after: Post) -> None:
+    refused = refusal(team, actor, before, after)
+    if refused is not None:
+        raise refused
+
 
 def create(post: Post, team: Team, now: datetime, **body) -> None:
+    _check(team, post.created_by, None, post)
     posts.create(post, reminders=plan.reminder_writes(None, post, team, now), **body)
 
 
@@ -29,6 +127,7 @@ def update(
     **details,
 ) -> Post:
     after = posts.preview(post, summary)
+    _check(team, actor, post, after)
     writes = plan.reminder_writes(post, after, team, now)
     writes.put.extend(extra_reminders)
     return posts.update(
@@ -72,6 +171,7 @@ def move(
         owner_id=seen_owner or actor,
         status="draft" if seen_status == "idea" else seen_status,
     )
+    _check(team, actor, before, after)
     return posts.move(
         team.team_id,
         post_id,
@@ -89,11 +189,13 @@ def move(
 
 def trash(post: Post, body: PostBody, team: Team, *, actor: str, now: datetime) -> None:
     after = posts.preview(post, {"deleted_at": now})
+    _check(team, actor, post, after)
     writes = plan.reminder_writes(post, after, team, now)
     posts.trash(post, body, actor=actor, now=now, reminders=writes)
 
 
 def restore(post: Post, body: PostBody, team: Team, *, actor: str, now: datetime) -> None:
     after = posts.preview(post, {"deleted_at": None})
+    _check(team, actor, post, after)
     writes = plan.reminder_writes(post, after, team, now)
     posts.restore(post, body, actor=actor, now=now, reminders=writes)

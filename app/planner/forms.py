@@ -1,7 +1,7 @@
 """The post form: every field validated on the server, with a message next to it."""
 
 import hashlib
-from datetime import date, datetime, time
+from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -16,10 +16,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import no_control_characters, strip
+from app import values
+from app.forms import no_control_characters, strip, valid_clock, valid_day
 from app.i18n import STATUS_LABELS
 from app.planner import periods
 from app.store.models import Member, Post, PostBody
@@ -73,7 +74,7 @@ class PostForm(Form):
     title = StringField(
         _l("Title"),
         [
-            InputRequired(_l("Give the post a title.")),
+            DataRequired(_l("Give the post a title.")),
             Length(max=200, message=_l("Keep the title under 200 characters.")),
             no_control_characters,
         ],
@@ -87,9 +88,11 @@ class PostForm(Form):
         validate_choice=False,
     )
     owner = SelectField(_l("Owner"), validate_choice=False)
-    day = StringField(_l("Date"), [Optional()], filters=[strip])
+    day = StringField(
+        _l("Date"), [Optional(), valid_day(_l("Enter a date like 2026-12-05."))], filters=[strip]
+    )
     # No Optional(): it would skip validate_at, and an emptied time would silently drop the date.
-    at = StringField(_l("Time"), filters=[strip])
+    at = StringField(_l("Time"), [valid_clock(_l("Enter a time like 09:30."))], filters=[strip])
     status = SelectField(_l("Status"), default="draft")
     reviewer = SelectField(_l("Reviewer"), validate_choice=False)
     tags = StringField(_l("Tags"), [Optional()], filters=[strip])
@@ -161,21 +164,6 @@ class PostForm(Form):
         if not field.data and self.day.data:
             raise ValidationError(_l("A post with a date needs an owner."))
 
-    def validate_day(self, field):
-        if not field.data or periods.parse_day(field.data):
-            return
-        try:
-            date.fromisoformat(field.data)
-        except ValueError:
-            raise ValidationError(_l("Enter a date like 2026-12-05.")) from None
-        raise ValidationError(
-            _l(
-                "Choose a date between %(first)d and %(last)d.",
-                first=periods.FIRST_YEAR,
-                last=periods.LAST_YEAR,
-            )
-        )
-
     def validate_at(self, field):
         if field.data and not self.day.data:
             raise ValidationError(_l("Pick a date for this time."))
@@ -183,13 +171,9 @@ class PostForm(Form):
             if self.day.data:  # emptying only the time must not turn the post into an idea
                 raise ValidationError(_l("Pick a time for this date."))
             return
-        try:
-            at = time.fromisoformat(field.data)
-        except ValueError:
-            raise ValidationError(_l("Enter a time like 09:30.")) from None
-        day = periods.parse_day(self.day.data)
-        if day is not None:
-            self._due = periods.local_instant(day, at.replace(second=0, microsecond=0), self.zone)
+        day, at = periods.parse_day(self.day.data), values.clock(field.data)
+        if day is not None and at is not None:
+            self._due = periods.local_instant(day, at, self.zone)
 
     def validate_status(self, field):
         if field.data not in STATUS_LABELS:
@@ -222,6 +206,10 @@ class PostForm(Form):
                     length=MAX_TAG_LENGTH,
                 )
             )
+
+    def validate_version(self, field):
+        if field.data and values.count(field.data) is None:
+            raise ValidationError(_l("This page is out of date: reload it to edit the post."))
 
     def validate_published_url(self, field):
         if not field.data:
@@ -263,7 +251,7 @@ class PostForm(Form):
         }
 
     def expected_version(self) -> int | None:
-        return int(self.version.data) if (self.version.data or "").isdigit() else None
+        return values.count(self.version.data)
 
     # Merging ---------------------------------------------------------------------------------
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app import values
+from app.values import FIRST_YEAR, LAST_YEAR  # noqa: F401 (the years the forms accept)
+
 DEFAULT_TIME = time(9, 0)  # when a post gets a day but no time yet
-# What the forms accept: far enough for any plan, near enough to catch typos (year 1, 9999).
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -52,13 +53,8 @@ class Month:
     @classmethod
     def parse(cls, text: str) -> "Month | None":
         """``2026-12`` → Month, or None for anything else (including years out of range)."""
-        try:
-            year, month = (int(part) for part in text.split("-"))
-        except ValueError:
-            return None
-        if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12) or len(text) != 7:
-            return None
-        return cls(year, month)
+        found = values.month(text)
+        return cls(*found) if found else None
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -90,8 +86,4 @@ def week_of(day: date, week_start: int) -> date:
 
 def parse_day(text: str | None) -> date | None:
     """``2026-12-05`` → date within the accepted years, else None."""
-    try:
-        day = date.fromisoformat(text or "")
-    except ValueError:
-        return None
-    return day if FIRST_YEAR <= day.year <= LAST_YEAR and len(text) == 10 else None
+    return values.day(text)

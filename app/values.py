@@ -1,0 +1,73 @@
+"""Strict reading of the numbers, dates and times that forms and addresses send.
+
+Python's own parsers accept far more than a form means: ``int`` takes ``+9``, ``1_0``,
+superscripts' neighbours (``"²".isdigit()`` is true, ``int("²")`` fails) and Arabic-Indic
+digits, and raises on 5,000 digits; ``date.fromisoformat`` takes ``20261211`` and
+``2026-W51-1``; a date in year 1 or 9999 overflows once moved to another zone. Everything typed
+or sent back is read here, ASCII only and bounded, and answered as a value or None, never an
+exception, so that what is stored has one spelling and every caller can refuse with a message.
+"""
+
+import re
+from datetime import UTC, date, datetime, time
+
+# What the forms accept: far enough for any plan, near enough to catch typos (year 1, 9999),
+# and far enough from the calendar's ends that no zone (UTC-12 … UTC+14) overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+# A version or a count of minutes: DynamoDB numbers hold 38 digits; no real one nears 15.
+MAX_DIGITS = 15
+
+_COUNT = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")
+# As ``datetime.isoformat()`` writes an aware instant (the pages send those back).
+_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?([+-][0-9]{2}:[0-9]{2}|Z)"
+)
+
+
+def count(text: str | None) -> int | None:
+    """``"42"`` → 42: ASCII digits only, at most ``MAX_DIGITS`` of them."""
+    return int(text) if text and _COUNT.fullmatch(text) else None
+
+
+def day(text: str | None, *, any_year: bool = False) -> date | None:
+    """``"2026-12-05"`` → a date between ``FIRST_YEAR`` and ``LAST_YEAR`` (or in any year)."""
+    match = _DAY.fullmatch(text or "")
+    if match is None:
+        return None
+    try:
+        found = date(*(int(part) for part in match.groups()))
+    except ValueError:  # 2026-02-30
+        return None
+    return found if any_year or FIRST_YEAR <= found.year <= LAST_YEAR else None
+
+
+def month(text: str | None) -> tuple[int, int] | None:
+    """``"2026-12"`` → (2026, 12), within the accepted years."""
+    match = _MONTH.fullmatch(text or "")
+    if match is None:
+        return None
+    year, number = (int(part) for part in match.groups())
+    return (year, number) if FIRST_YEAR <= year <= LAST_YEAR and 1 <= number <= 12 else None
+
+
+def clock(text: str | None) -> time | None:
+    """``"09:30"`` → a wall-clock time (24-hour ``HH:MM``, as a time input sends it)."""
+    match = _CLOCK.fullmatch(text or "")
+    if match is None:
+        return None
+    hours, minutes = (int(part) for part in match.groups())
+    return time(hours, minutes) if hours < 24 and minutes < 60 else None
+
+
+def instant(text: str | None) -> datetime | None:
+    """An aware ISO instant → the same instant in UTC, within the accepted years."""
+    if not _INSTANT.fullmatch(text or ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(text).astimezone(UTC)
+    except (ValueError, OverflowError):  # 2026-13-01…, or 0001-01-01T00:00+14:00
+        return None
+    return moment if FIRST_YEAR <= moment.year <= LAST_YEAR else None
