@@ -1,12 +1,18 @@
 """Signed links for one-click actions in nudge emails.
 
 A token names the action, the person and (for post actions) the team, post and the reminder it
-came with, and carries its expiry (the post's due time + 7 days). It is signed with the app's
-secret, so it cannot be altered, and it works without a session: a mail client is not a
-browser where the person is signed in.
+came with, and carries its expiry (the post's due time + 7 days) and a random nonce (each email's
+links are new links). It is signed with the app's secret, so it cannot be altered, and it works
+without a session: a mail client is not a browser where the person is signed in.
+
+Base64 has several spellings of the same bytes (padding, the unused low bits of a last
+character), and itsdangerous accepts them all: a used link is therefore remembered by what its
+verified payload says (``fingerprint``), never by its text.
 """
 
 import hashlib
+import json
+import secrets
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -46,6 +52,7 @@ def sign(
     if action not in ACTIONS:
         raise ValueError(action)
     payload = {"a": action, "u": person_id, "t": team_id, "p": post_id, "k": kind}
+    payload["n"] = secrets.token_urlsafe(12)  # 96 random bits: each link is single use alone
     if expires is not None:
         payload["e"] = int(expires.timestamp())
     return _serializer().dumps(payload)
@@ -64,6 +71,12 @@ def read(token: str, now: datetime) -> dict:
     return payload
 
 
-def fingerprint(token: str) -> str:
-    """What is stored to remember a used token (never the token itself)."""
-    return hashlib.sha256(token.encode()).hexdigest()
+def fingerprint(payload: dict) -> str:
+    """What is stored to remember a used token: the SHA-256 of its verified payload.
+
+    Every spelling of one token reads as the same payload, so it is one token. Links mailed
+    before tokens had a nonce are remembered by their payload alone, which names the action,
+    person, post, reminder and expiry: still single use.
+    """
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()

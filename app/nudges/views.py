@@ -5,7 +5,7 @@ links. The links work without a session (the signed token is the authorisation) 
 their pages speak the recipient's language and say so when a link was used already.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -17,10 +17,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app import mail
+from app import mail, values
 from app.auth import csrf, link_page, login_required, speaking, team_member
 from app.errors import error_page
-from app.forms import posted, strip
+from app.forms import posted, strip, valid_clock, valid_day
 from app.nudges import emails, plan, replan, tokens
 from app.planner import changes
 from app.store import Conflict, people, posts, reminders, teams
@@ -58,21 +58,24 @@ def act(token: str):
     payload, recipient = _open(token)
     if payload["a"] == "unsubscribe":
         return redirect(url_for("nudges.unsubscribe", token=token))
-    fingerprint = tokens.fingerprint(token)
-    # Opened again after use (or fetched by a scanner): say so, and offer no form to send.
-    if request.method == "GET" and people.link_used(fingerprint):
+    # Remembered by what the token says, not by how it is spelled (base64 has many spellings).
+    fingerprint = tokens.fingerprint(payload)
+    # Used already (opened again, or fetched by a scanner): say so, and offer no form to send.
+    if people.link_used(fingerprint):
         return _link_problem(410, _l("This link was used already."), recipient)
     team = teams.team(payload["t"])
     loaded = posts.load(payload["t"], payload["p"]) if team else None
-    member = team.member(payload["u"]) if team else None
-    if loaded is None or recipient is None or member is None or loaded[0].deleted_at:
+    if loaded is None or recipient is None:
         return _link_problem(410, _l("This post is no longer there for you."), recipient)
     post, body = loaded
+    refusal = _refusal(team, post, recipient, payload["a"])
+    if refusal is not None:
+        return _link_problem(*refusal, recipient)
     action = payload["a"]
     teammates = [
         m
         for m in team.member_list()
-        if m.role in ("admin", "editor") and m.person_id != recipient.person_id
+        if m.role in changes.EDITING_ROLES and m.person_id != recipient.person_id
     ]
     context = {
         "token": token,
@@ -94,11 +97,45 @@ def act(token: str):
     except _Refused as refused:
         people.forget_link(fingerprint)
         return link_page(recipient.language, "nudges/act.html", 422, error=str(refused), **context)
+    except changes.Refused as refused:  # the planner's rule, e.g. on the chosen new owner
+        people.forget_link(fingerprint)
+        return link_page(
+            recipient.language, "nudges/act.html", 422, error=refused.message, **context
+        )
     except Conflict:
         people.forget_link(fingerprint)
         message = _l("Someone changed this post at the same time. Please open the link again.")
         return _link_problem(409, message, recipient)
     return link_page(recipient.language, "nudges/done.html", message=done, post=post, team=team)
+
+
+# What each action writes to the post (a handover's new owner is chosen on the page).
+WRITES = {"published": {"status": "published"}, "snooze": {}, "handover": {}}
+
+
+def _refusal(team, post, person: Person, action: str):
+    """Why this person may no longer act on the post, as (status, message); None if they may.
+
+    An email outlives what it was sent for. The person may have lost their role or left the
+    team, or the action may not suit the post's status any more: the planner's own rule
+    (``changes.refusal``, which every route applies) says so, and the page answers 403 as the
+    planner's routes do. Or the post moved on (410): trashed, published or skipped, or handed
+    to someone else (an admin may still act on any post, as in the planner).
+    """
+    # First whether they may change the post at all (changing nothing tests only that).
+    refused = changes.refusal(team, person.person_id, post, post)
+    if refused is not None:
+        return 403, refused.message
+    if post.deleted_at is not None:
+        return 410, _l("This post is in the trash. Restore it to edit it.")
+    if post.owner_id != person.person_id and team.member(person.person_id).role != "admin":
+        return 410, _l("“%(title)s” belongs to someone else now.", title=post.title)
+    if post.status in plan.DONE:
+        return 410, _l("“%(title)s” is done already: published or skipped.", title=post.title)
+    refused = changes.refusal(team, person.person_id, post, posts.preview(post, WRITES[action]))
+    if refused is not None:
+        return 403, refused.message
+    return None
 
 
 class _Refused(Exception):
@@ -195,9 +232,10 @@ def unsubscribe(token: str):
 @team_member("admin")
 def team_defaults(team_id: str):
     """A team's default lead times, for members who keep the team's."""
-    chosen = sorted({int(m) for m in request.form.getlist("leads") if m.isdigit()}, reverse=True)
-    if not chosen or not set(chosen) <= set(plan.LEAD_CHOICES):
+    sent = {values.count(m) for m in request.form.getlist("leads")}
+    if not sent or not sent <= set(plan.LEAD_CHOICES):  # an unreadable one is None: no choice
         return error_page(422, _("Choose at least one time."))
+    chosen = sorted(sent, reverse=True)
     # Unchanged times plan nothing again: re-planning would undo the snoozed nudges.
     if chosen != [int(m) for m in g.team.lead_minutes]:
         teams.set_lead_minutes(g.team, chosen)
@@ -220,21 +258,8 @@ def _replan_team_defaults(team) -> None:
 # Preferences -------------------------------------------------------------------------------
 
 
-def _time(form, field):
-    if field.data:
-        try:
-            hours, minutes = field.data.split(":")
-            time(int(hours), int(minutes))
-        except ValueError:
-            raise ValidationError(_l("Enter a time like 21:00.")) from None
-
-
-def _day(form, field):
-    if field.data:
-        try:
-            date.fromisoformat(field.data)
-        except ValueError:
-            raise ValidationError(_l("Enter a date like 2026-12-24.")) from None
+_time = valid_clock(_l("Enter a time like 21:00."))
+_day = valid_day(_l("Enter a date like 2026-12-24."))
 
 
 class PreferencesForm(Form):
@@ -260,7 +285,8 @@ class PreferencesForm(Form):
     def validate_away_until(self, field):
         if bool(field.data) != bool(self.away_from.data):
             raise ValidationError(_l("Give the first and the last day, or neither."))
-        if field.data and self.away_from.data and field.data < self.away_from.data:
+        first, last = values.day(self.away_from.data), values.day(field.data)
+        if first and last and last < first:
             raise ValidationError(_l("The last day comes after the first."))
 
     def validate_leads(self, field):

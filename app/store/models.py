@@ -22,7 +22,7 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
     person          PERSON#<p> PERSON          with ``teams``: {team: {name, role}}
     email owner     EMAIL#<address, lower-case>  EMAIL   conditional put keeps addresses unique
     sign-in token   TOKEN#<sha256 of token>    TOKEN   TTL
-    used email link USED#<sha256 of link token> USED   TTL (one-click nudge actions: single use)
+    used email link USED#<sha256 of payload>   USED   TTL (one-click nudge actions: single use)
     session         SESSION#<sha256 of id>     SESSION TTL
     rate counter    RATE#<scope>#<key>         <window start>   TTL
 

@@ -269,7 +269,11 @@ def redeem_sign_in(raw: str, now: datetime) -> SignInToken:
 
 
 def use_link_once(fingerprint: str, now: datetime, until: datetime) -> bool:
-    """Remember a one-click link as used; False if it was used already (a conditional put)."""
+    """Remember a one-click link as used; False if it was used already (a conditional put).
+
+    ``fingerprint`` names what the link's verified payload says, never how its text is spelled
+    (base64 spells the same token several ways): see ``app.nudges.tokens.fingerprint``.
+    """
     used = UsedLink(*UsedLink.key(fingerprint), used_at=now, expires_at=until)
     try:
         used.save(condition=UsedLink.pk.does_not_exist())
