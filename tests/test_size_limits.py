@@ -14,9 +14,7 @@ cantina = test_planner.cantina  # the fixture: Anna (admin), Bruno (editor), Car
 LONGEST_COPY = "Vino. " * (MAX_BODY_BYTES // 6 - 10)  # just under the form's limit
 
 
-def test_a_post_with_the_longest_copy_the_form_accepts_can_be_edited_again_and_again(
-    app, cantina
-):
+def test_a_post_with_the_longest_copy_the_form_accepts_can_be_edited_again_and_again(app, cantina):
     team, bruno = cantina["team"], cantina["bruno"]
     post = _full_post(cantina)
     client = cantina["folks"].client_for(bruno)
