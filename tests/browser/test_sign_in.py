@@ -109,8 +109,10 @@ def test_an_admin_invites_someone_and_the_invitation_reaches_the_outbox(
     assert page.evaluate("window.notReloaded") is True  # swapped, not reloaded
 
     message = newest_message(page, live_server, "bruno@example.com")
-    expect(message.locator(".subject")).to_contain_text("Ada")
-    expect(message.locator(".subject")).to_contain_text("Cantina Aurora")
+    # Names are anyone's text: the subject carries none; the body names both, the team quoted.
+    expect(message.locator(".subject")).not_to_contain_text("Cantina Aurora")
+    expect(message.locator("pre.text-part")).to_contain_text("Ada")
+    expect(message.locator("pre.text-part")).to_contain_text("“Cantina Aurora”")
     link = message.locator("pre.text-part a").get_attribute("href")
     assert link and link.startswith(f"{live_server}/login/"), link
 
