@@ -30,7 +30,7 @@ from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse  # noqa:
 
 from app import create_app, mail, store  # noqa: E402
 from app.config import Config  # noqa: E402
-from app.store import meter, people, teams  # noqa: E402
+from app.store import meter, people, posts, teams  # noqa: E402
 
 TEST_CONFIG = Config(mode="test", calendar_table="test-calendar", system_table="test-system")
 LINK = re.compile(r"https?://\S+/login/[\w-]+")
@@ -311,6 +311,26 @@ class People:
         with self.app.app_context():
             raw = teams.invite(team, address=someone.email, role=role, invited_by="Test", now=now)
             teams.accept_invite(people.token(raw, now), someone, now)
+
+    def post(self, team, *, owner, created_by, status: str, title: str = "Tasting recap"):
+        """A post due in two days on Instagram, made as the app makes one (nudges planned)."""
+        from app.planner import changes
+
+        moment = self.now()
+        post = posts.new_post(
+            team.team_id,
+            title=title,
+            zone="Europe/Rome",
+            created_by=created_by.person_id,
+            now=moment,
+            due=moment + timedelta(days=2),
+            owner_id=owner.person_id,
+            channels=["Instagram"],
+            status=status,
+        )
+        with self.app.app_context():
+            changes.create(post, teams.team(team.team_id), moment, copy="")
+        return post
 
     def client_for(self, someone):
         """A test client with a real server-side session for ``someone``."""

@@ -6,8 +6,6 @@ shows why it no longer works (403 for a role that no longer allows it, 410 for a
 moved on), in its person's language, with no form, and its POST changes nothing.
 """
 
-from datetime import timedelta
-
 import pytest
 
 from app.nudges import tokens
@@ -28,20 +26,7 @@ def world(app, folks):
     folks.join(team, marco, "editor")
     folks.join(team, bea, "editor")
     team = teams.team(team.team_id)
-    moment = folks.now()
-    post = posts.new_post(
-        team.team_id,
-        title="Tasting recap",
-        zone="Europe/Rome",
-        created_by=anna.person_id,
-        now=moment,
-        due=moment + timedelta(days=2),
-        owner_id=marco.person_id,
-        channels=["Instagram"],
-        status="approved",
-    )
-    with app.app_context():
-        changes.create(post, team, moment, copy="")
+    post = folks.post(team, owner=marco, created_by=anna, status="approved")
     return {"app": app, "folks": folks, "anna": anna, "marco": marco, "bea": bea, "post": post}
 
 

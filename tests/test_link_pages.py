@@ -10,8 +10,7 @@ from datetime import timedelta
 import pytest
 
 from app.nudges import tokens
-from app.planner import changes
-from app.store import people, posts, teams
+from app.store import people, teams
 from tests.conftest import link_in, outbox
 from tests.formdata import forms_in
 
@@ -27,20 +26,7 @@ def world(app, folks):
     team = folks.team(anna, "Cantina Aurora")
     folks.join(team, marco, "editor")
     team = teams.team(team.team_id)
-    moment = folks.now()
-    post = posts.new_post(
-        team.team_id,
-        title="Tasting recap",
-        zone="Europe/Rome",
-        created_by=marco.person_id,
-        now=moment,
-        due=moment + timedelta(days=2),
-        owner_id=marco.person_id,
-        channels=["Instagram"],
-        status="draft",
-    )
-    with app.app_context():
-        changes.create(post, team, moment, copy="")
+    post = folks.post(team, owner=marco, created_by=marco, status="draft")
     return {"app": app, "folks": folks, "anna": anna, "marco": marco, "team": team, "post": post}
 
 

@@ -55,20 +55,7 @@ def world(app, folks):
     team = folks.team(anna, "Cantina Aurora")
     folks.join(team, marco, "editor")
     team = teams.team(team.team_id)
-    moment = folks.now()
-    post = posts.new_post(
-        team.team_id,
-        title="Tasting recap",
-        zone="Europe/Rome",
-        created_by=anna.person_id,
-        now=moment,
-        due=moment + timedelta(days=2),
-        owner_id=anna.person_id,
-        channels=["Instagram"],
-        status="approved",
-    )
-    with app.app_context():
-        changes.create(post, team, moment, copy="")
+    post = folks.post(team, owner=anna, created_by=anna, status="approved")
     return {"app": app, "folks": folks, "anna": anna, "marco": marco, "team": team, "post": post}
 
 
