@@ -101,10 +101,9 @@ def _expired_link(language: str | None = None):
     return link_page(language, "auth/link_expired.html", 410, form=EmailForm())
 
 
-def _language_of(found, team) -> str | None:
+def _language_of(someone, team) -> str | None:
     """The language of whom a sign-in link or invitation is for: theirs once they are someone,
     else the invited team's (its email was in that language), else the browser's."""
-    someone = people.person_by_email(found.email) if found is not None else None
     if someone is not None:
         return someone.language
     return team.language if team is not None else None
@@ -115,10 +114,11 @@ def confirm(token: str):
     """Show a confirm button; only its POST uses the link (mail scanners prefetch GETs)."""
     found = people.stored_token(token)
     team = teams.team(found.team_id) if found is not None and found.purpose == "invite" else None
-    language = _language_of(found, team)
+    known = people.person_by_email(found.email) if found is not None else None
+    language = _language_of(known, team)
     if not people.usable(found, now()) or (found.purpose == "invite" and team is None):
         return _expired_link(language)
-    if found.purpose == "sign_in" and people.superseded(found):
+    if found.purpose == "sign_in" and people.superseded(found, known):
         return _expired_link(language)
     if request.method == "GET":
         return link_page(language, "auth/confirm.html", token=found, team=team)

@@ -301,10 +301,10 @@ def forget_link(fingerprint: str) -> None:
 # Sessions ----------------------------------------------------------------------------------
 
 
-def superseded(found: SignInToken) -> bool:
-    """Whether a sign-in link was mailed before its person last signed in with one: signing in
-    revokes every other link still in their mailbox (a found old mail must not sign in)."""
-    someone = person_by_email(found.email)
+def superseded(found: SignInToken, someone: Person | None) -> bool:
+    """Whether a sign-in link was mailed before its person (``someone``, who has its address,
+    if anyone) last signed in with one: signing in revokes every other link still in their
+    mailbox (a found old mail must not sign in)."""
     last = someone.signed_in_by_link_at if someone is not None else None
     return last is not None and found.created_at <= last
 
