@@ -5,7 +5,7 @@ Composers live with their feature; they call ``compose`` with a template pair
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
@@ -13,8 +13,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import render_template
 from flask_babel import force_locale
 from jinja2_fragments.flask import render_block
+from pynamodb.exceptions import PynamoDBException
 
 from app import aws
+from app.store import people
 from app.web import settings
 
 log = logging.getLogger(__name__)
@@ -27,11 +29,23 @@ PERMANENT_ERRORS = {
 }
 
 
+# What one team's people can make Cadenza send in a day (nudges, escalations, invitations,
+# notices), far above what a small team needs: a team used to mail strangers stops here.
+TEAM_DAILY_MAIL_LIMIT = 500
+
+
 class MailError(Exception):
     def __init__(self, code: str, permanent: bool):
         super().__init__(code)
         self.code = code
         self.permanent = permanent
+
+
+class TeamLimitReached(MailError):
+    """The team's mail for today is used up: trying again tomorrow will work."""
+
+    def __init__(self):
+        super().__init__("TeamDailyMailLimit", permanent=False)
 
 
 def verify_sender(sender: str) -> None:
@@ -67,8 +81,14 @@ def compose(
     return message
 
 
-def send(message: EmailMessage) -> str:
-    """Send through SES; return its message id or raise MailError."""
+def send(message: EmailMessage, *, team_id: str | None = None, now: datetime | None = None) -> str:
+    """Send through SES; return its message id or raise MailError.
+
+    Mail a team's activity causes names the team (and when it is sent): it counts towards the
+    team's daily limit. Sign-in links and digests are a person's own, limited where asked for.
+    """
+    if team_id is not None:
+        _count_towards_team_limit(team_id, now, message)
     # Source, the bare address of the From header, is what IAM's ses:FromAddress condition is
     # checked against; without it the policy's condition has nothing to hold on.
     request = {
@@ -90,3 +110,13 @@ def send(message: EmailMessage) -> str:
         log.warning("SES unreachable: %s", error)
         raise MailError(type(error).__name__, permanent=False) from error
     return response["MessageId"]
+
+
+def _count_towards_team_limit(team_id: str, now: datetime, message: EmailMessage) -> None:
+    try:
+        sent_today = people.count_hit("mail-team", team_id, now, timedelta(days=1))
+    except (PynamoDBException, BotoCoreError) as error:  # not sent: as if SES were unreachable
+        raise MailError(type(error).__name__, permanent=False) from error
+    if sent_today > TEAM_DAILY_MAIL_LIMIT:
+        log.warning("team %s is over its daily mail limit: %s held", team_id, message["Message-ID"])
+        raise TeamLimitReached

@@ -342,7 +342,7 @@ class Job:
                 self.sleep(wait)  # SES's sending rate
         self._last_send = self.monotonic()
         try:
-            mail.send(message)
+            mail.send(message, team_id=reminder.team_id, now=self.now)
         except mail.MailError as error:
             if error.permanent:
                 self._failed(reminder, error.code, context)

@@ -385,6 +385,7 @@ def _tell_admins_about_absence(someone: Person) -> None:
             if admin is None or admin.person_id == someone.person_id:
                 continue
             try:
-                mail.send(emails.away_notice(admin, someone, team, team_posts, now()))
+                notice = emails.away_notice(admin, someone, team, team_posts, now())
+                mail.send(notice, team_id=team_id, now=now())
             except mail.MailError:
                 flash(_("We could not tell %(name)s about your absence.", name=admin.name), "error")

@@ -87,7 +87,7 @@ def send_invite_email(team, address: str, raw_token: str) -> None:
         link=link_to("auth.confirm", token=raw_token),
         days=teams.INVITE_VALID_FOR.days,
     )
-    mail.send(message)
+    mail.send(message, team_id=team.team_id, now=now())
 
 
 # Invitations go out through Cadenza's own mail, to any address, with text people chose (the
@@ -136,6 +136,12 @@ def invite(team_id: str):
             )
             try:
                 send_invite_email(team, address, raw)
+            except mail.TeamLimitReached:
+                teams.revoke_invite(team_id, people.hash_secret(raw))
+                form.email.errors.append(
+                    _("This team has sent all the email it can for today. Please try tomorrow.")
+                )
+                return _members_page(team, invite_form=form, status=429, block="invitations")
             except mail.MailError:
                 teams.revoke_invite(team_id, people.hash_secret(raw))
                 return error_page(
