@@ -57,6 +57,10 @@ class Config:
     login_rate_per_address: int = 5
     login_rate_per_ip: int = 30
     login_rate_window_minutes: int = 15
+    # A sign-in request is answered no sooner than this after it arrived, whether or not a
+    # link was mailed: with invite-only sign-up the time taken (an SES call, or none) would
+    # otherwise tell who has an account. Above SES's usual latency from Lambda (~100 ms).
+    sign_in_answer_seconds: float = 0.4
     session_days: int = 30
     ses_rate: float = 1.0  # emails per second SES accepts (1 in the SES sandbox)
     nudge_budget_seconds: float = 25.0  # a run stops claiming after this (Lambda timeout 30 s)

@@ -32,7 +32,13 @@ from app import create_app, mail, store  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.store import meter, people, posts, teams  # noqa: E402
 
-TEST_CONFIG = Config(mode="test", calendar_table="test-calendar", system_table="test-system")
+# Sign-in answers are not held back to an even time here (tests/test_auth.py checks that).
+TEST_CONFIG = Config(
+    mode="test",
+    calendar_table="test-calendar",
+    system_table="test-system",
+    sign_in_answer_seconds=0.0,
+)
 LINK = re.compile(r"https?://\S+/login/[\w-]+")
 ROME = ZoneInfo("Europe/Rome")
 

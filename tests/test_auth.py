@@ -1,5 +1,6 @@
 """Sign-in by email link: single use, short-lived, rate-limited, no account enumeration."""
 
+import time
 from datetime import timedelta
 
 import time_machine
@@ -88,6 +89,33 @@ def test_invite_only_sign_up_mails_only_known_people(client, app, folks):
     known = _ask_for_link(client, "known@example.com")
     assert unknown.status_code == known.status_code == 200
     assert [m["to"] for m in outbox(app)] == ["known@example.com"]
+
+
+def test_with_invite_only_sign_up_the_answer_takes_as_long_for_unknown_addresses(
+    client, app, folks, inject
+):
+    """Only known addresses are mailed, and mailing takes time: were the answer sent as soon
+    as possible, its timing would tell who has an account."""
+
+    def ses_takes_a_while(event_name, request):
+        if event_name == "before-send.ses.SendRawEmail":
+            time.sleep(0.15)
+
+    inject(ses_takes_a_while)
+    floor = 0.3
+    config = app.extensions["cadenza"]
+    app.extensions["cadenza"] = config.replace(signup="invite", sign_in_answer_seconds=floor)
+    folks.person("known@example.com", "Known")
+
+    def answer_seconds(address: str) -> float:
+        started = time.monotonic()
+        assert _ask_for_link(client, address).status_code == 200
+        return time.monotonic() - started
+
+    known = sorted(answer_seconds("known@example.com") for _ in range(3))
+    unknown = sorted(answer_seconds(f"nobody{n}@example.com") for n in range(3))
+    assert min(known + unknown) >= floor
+    assert abs(known[1] - unknown[1]) < 0.1, (known, unknown)
 
 
 def test_sign_in_requests_are_limited_per_address(client, app):

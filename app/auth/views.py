@@ -1,6 +1,7 @@
 """Sign-in by email link, sign-out, the first-run welcome and the profile page."""
 
 import logging
+import time
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
@@ -64,6 +65,7 @@ def login():
         return redirect(url_for("teams.start"))
     form = EmailForm(posted())
     if request.method == "POST" and form.validate():
+        answer_at = time.monotonic() + settings().sign_in_answer_seconds
         address = form.email.data.lower()
         _limit_sign_in_requests(address)
         someone = people.person_by_email(address)
@@ -87,12 +89,14 @@ def login():
                     )
                 )
                 return render("auth/login.html", "login_form", 422, form=form)
-        return render(
+        answer = render(
             "auth/check_email.html",
             "check_email",
             address=address,
             minutes=int(SIGN_IN_VALID_FOR.total_seconds() // 60),
         )
+        time.sleep(max(0.0, answer_at - time.monotonic()))
+        return answer
     status = 422 if request.method == "POST" else 200
     return render("auth/login.html", "login_form", status, form=form)
 
