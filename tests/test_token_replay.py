@@ -11,11 +11,11 @@ its owner set it back).
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from itsdangerous import URLSafeSerializer
 
+from app.auth.views import SIGN_IN_VALID_FOR
 from app.nudges import tokens
 from app.planner import changes
 from app.store import people, posts, teams
@@ -117,7 +117,7 @@ def _action(action: str, *, with_nonce: bool = True) -> Callable:
 def _sign_in(world) -> str:
     with world["app"].app_context():
         raw, _token = people.issue_token(
-            "anna@example.com", "sign_in", world["folks"].now(), timedelta(minutes=15)
+            "anna@example.com", "sign_in", world["folks"].now(), SIGN_IN_VALID_FOR
         )
     return raw
 

@@ -30,7 +30,7 @@ def when(moment: datetime, person: Person, now: datetime) -> str:
 
 def _unsubscribe_headers(person: Person) -> dict[str, str]:
     """RFC 8058 one-click unsubscribe: the POST to this link needs no cookie or form token."""
-    token = tokens.sign("unsubscribe", person_id=person.person_id)
+    token = tokens.sign_unsubscribe(person)
     return {
         "List-Unsubscribe": f"<{link_to('nudges.unsubscribe', token=token)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -5,6 +5,12 @@ came with, and carries its expiry (the post's due time + 7 days) and a random no
 links are new links). It is signed with the app's secret, so it cannot be altered, and it works
 without a session: a mail client is not a browser where the person is signed in.
 
+An unsubscribe token names only the person, and the generation of their unsubscribe links it
+was mailed in: it never expires (a mail client may offer it long after the mail came, RFC 8058),
+but turning nudges back on starts a new generation, which revokes every unsubscribe link mailed
+before (``revoked``). Each route reads the token's action from its verified payload and refuses
+any other, so one kind of token is never another.
+
 Base64 has several spellings of the same bytes (padding, the unused low bits of a last
 character), and itsdangerous accepts them all: a used link is therefore remembered by what its
 verified payload says (``fingerprint``), never by its text.
@@ -48,10 +54,13 @@ def sign(
     post_id: str = "",
     kind: str = "",
     expires: datetime | None = None,
+    generation: int = 0,
 ) -> str:
     if action not in ACTIONS:
         raise ValueError(action)
     payload = {"a": action, "u": person_id, "t": team_id, "p": post_id, "k": kind}
+    if action == "unsubscribe":
+        payload["g"] = generation
     payload["n"] = secrets.token_urlsafe(12)  # 96 random bits: each link is single use alone
     if expires is not None:
         payload["e"] = int(expires.timestamp())
@@ -69,6 +78,23 @@ def read(token: str, now: datetime) -> dict:
     if "e" in payload and payload["e"] < now.timestamp():
         raise ExpiredToken(payload)
     return payload
+
+
+def sign_unsubscribe(person) -> str:
+    """The person's one-click unsubscribe token, of their current generation."""
+    return sign(
+        "unsubscribe",
+        person_id=person.person_id,
+        generation=int(person.unsubscribe_generation or 0),
+    )
+
+
+def revoked(payload: dict, person) -> bool:
+    """Whether an unsubscribe token was mailed before the person's nudges last came back on.
+
+    Links mailed before tokens carried a generation count as the first generation.
+    """
+    return payload.get("g", 0) != int(person.unsubscribe_generation or 0)
 
 
 def fingerprint(payload: dict) -> str:

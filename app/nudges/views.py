@@ -216,6 +216,12 @@ def unsubscribe(token: str):
         return _link_problem(404, _l("This link is not valid. Was it copied completely?"))
     if recipient is None:
         return _link_problem(410, _l("This account is no longer there."))
+    if tokens.revoked(payload, recipient):
+        message = _l(
+            "This link was replaced when your nudges were turned back on. Use the link in a "
+            "newer email, or turn nudges off in your preferences."
+        )
+        return _link_problem(410, message, recipient)
     if request.method == "POST" and recipient.nudges_on:
         people.update_preferences(recipient, nudges_on=False)
     # Nudges already off (this link was used, or they were turned off): nothing to confirm.

@@ -437,6 +437,9 @@ class Person(Model):
     mail_works_at = UTCDateTimeAttribute(null=True)
     # The last sign-in through an emailed link: links mailed before it no longer sign in.
     signed_in_by_link_at = UTCDateTimeAttribute(null=True)
+    # Unsubscribe links carry the generation they were mailed in; turning nudges back on starts
+    # a new one, so older links no longer unsubscribe (app.nudges.tokens.revoked).
+    unsubscribe_generation = NumberAttribute(default=0)
 
     @classmethod
     def key(cls, person_id: str) -> tuple[str, str]:

@@ -177,7 +177,12 @@ def _update_person(someone: Person, condition=None, **values) -> None:
     Teams hold the name, the nudge preferences and the mail problem of their members (see
     Team.members), so the person and every team item are one transaction (a person is in few
     teams). ``condition`` adds to the person's (a lost one raises TransactWriteError).
+
+    Nudges turned back on (by the person, whatever the path) revoke the unsubscribe links
+    mailed before: one forwarded or leaked cannot turn them off again behind their back.
     """
+    if values.get("nudges_on") and not someone.nudges_on:
+        values["unsubscribe_generation"] = int(someone.unsubscribe_generation or 0) + 1
     for name, value in values.items():
         setattr(someone, name, value)
     copied = {"name": someone.name, **someone.nudge_preferences()}
