@@ -100,7 +100,9 @@ class Board:
         html.append(">")
         if due is not None:
             local = due.astimezone(self.zone)
-            html.append(f'<time datetime="{due.isoformat()}">{local:%H:%M}</time> ')
+            html.append(
+                f'<time datetime="{due.isoformat(timespec="seconds")}">{local:%H:%M}</time> '
+            )
         html.append(
             f'<span class="chip-title">{escape(values["title"])}</span><span class="chip-meta">'
         )

@@ -1,0 +1,308 @@
+"""HTML validity: every page, htmx fragment and email Cadenza renders passes the Nu Html Checker.
+
+The checker (``vnu.jar``) comes from the npm registry at the version pinned in package.json and
+package-lock.json; ``make html-checker`` installs it into node_modules/ (git-ignored) and
+``make test`` does so first. It runs on the machine's Java: without Java this file skips
+locally, and fails in CI (``CI=true``), where .ci/run installs it.
+
+A signed-in admin of a team with posts of every kind renders every GET page of the URL map (a
+new route fails the test until it is rendered here), the htmx fragments of the same views, the
+pages that forms and links answer (errors 403, 404, 409, 410, 422 and 503 included), and the
+HTML part of every email. All of them go to one checker process (a JVM starts once); any error
+fails, listed as ``document:line: message [extract]``. Warnings (the emails' table attributes,
+pages whose first heading is an h2) do not fail.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import test_planner
+from test_planner import _post
+from test_planner_everyday import _full_post, _save, edited, form_fields
+from werkzeug.datastructures import MultiDict
+
+from app.nudges import emails, run_once, tokens
+from app.nudges.emails import Escalation
+from app.store import posts, reminders, teams
+from tests.conftest import dynamodb_error, link_in, outbox
+from tests.formdata import form_in
+
+cantina = test_planner.cantina  # the fixture: Anna (admin), Bruno (editor), Carla (viewer)
+
+ROOT = Path(__file__).resolve().parent.parent
+VNU = ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"
+ROME = ZoneInfo("Europe/Rome")
+HTMX = {"HX-Request": "true"}
+# Routes of the URL map that answer no HTML page.
+NOT_HTML = {"static", "health.healthz", "dev.outbox_json"}
+# htmx's attributes are not HTML's: the checker's complaint about them is the only one ignored.
+HTMX_ATTRIBUTE = re.compile(r"Attribute “hx-[^”]+” not allowed on element “[^”]+” at this point\.")
+# A fragment is checked inside the smallest valid document that can hold it (day cells, swapped
+# into the month grid's rows, in a table row), on the lines after the first.
+FRAME = '<!DOCTYPE html><html lang="en"><head><title>{name}</title></head><body>{open}\n'
+FRAME_END = "\n{close}</body></html>\n"
+CONTEXTS = {"<td": ("<table><tr>", "</tr></table>")}
+
+
+def rome(*args) -> datetime:
+    return datetime(*args, tzinfo=ROME).astimezone(UTC)
+
+
+@pytest.fixture
+def vnu() -> list[str]:
+    """The command that runs the Nu Html Checker (skips without Java, except in CI)."""
+    java = shutil.which("java")
+    if java is None:
+        message = "Java is not installed: the Nu Html Checker cannot run (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    assert VNU.exists(), f"{VNU.relative_to(ROOT)} is missing: run `make html-checker`"
+    # A deeper stack than the default, which the checker needs; the quick compiler only: the
+    # run is too short for the optimizing one to pay off (half the CPU time).
+    return [java, "-Xss8m", "-XX:TieredStopAtLevel=1", "-jar", str(VNU), "--no-langdetect"]
+
+
+class Documents:
+    """The HTML rendered for one run of the checker, by name, and the endpoints it covers."""
+
+    def __init__(self, app):
+        self.app = app
+        self.html: dict[str, str] = {}
+        self.endpoints: set[str] = set()
+        self.fragments: set[str] = set()
+
+    def get(self, client, path: str, name: str, status: int = 200, htmx: bool = False):
+        response = client.get(path, headers=HTMX if htmx else {})
+        self.endpoints.add(self.app.url_map.bind("localhost").match(urlsplit(path).path)[0])
+        return self.answer(response, name, status, htmx)
+
+    def post(self, client, path: str, name: str, status: int, htmx: bool = False, **kwargs):
+        response = client.post(path, headers=HTMX if htmx else {}, **kwargs)
+        return self.answer(response, name, status, htmx)
+
+    def answer(self, response, name: str, status: int, fragment: bool):
+        assert response.status_code == status, (name, response.status_code, response.text[:500])
+        self.add(name, response.text, fragment)
+        return response
+
+    def add(self, name: str, html: str, fragment: bool = False) -> None:
+        assert name not in self.html, name
+        # A swap is part of a page, a page is a whole document: each checked as what it is.
+        assert html.lstrip().lower().startswith("<!doctype html>") is not fragment, name
+        if fragment:
+            start = html.lstrip()[:3]
+            open_, close = CONTEXTS.get(start, ("", ""))
+            html = FRAME.format(name=name, open=open_) + html + FRAME_END.format(close=close)
+            self.fragments.add(name)
+        self.html[name] = html
+
+    def problems(self, vnu: list[str], folder: Path) -> tuple[list[str], list[str]]:
+        """Every error and warning the checker finds, as 'document:line: message [extract]'."""
+        for name, html in self.html.items():
+            (folder / f"{name}.html").write_text(html, encoding="utf-8")
+        files = [f"{name}.html" for name in self.html]
+        run = subprocess.run(
+            [*vnu, "--format", "json", "--verbose", "--exit-zero-always", *files],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        # --verbose names each file it checked (it skips a missing one with a mere warning).
+        assert run.returncode == 0 and run.stdout.split() == files, run.stdout + run.stderr
+        found: dict[str, list[str]] = {"error": [], "warning": []}
+        for message in json.loads(run.stderr)["messages"]:
+            if HTMX_ATTRIBUTE.fullmatch(message["message"]):
+                continue
+            name = Path(message.get("url", "?")).stem
+            line = message.get("lastLine", 0) - (name in self.fragments)
+            kind = "warning" if message.get("subType") == "warning" else message["type"]
+            kind = "error" if kind == "non-document-error" else kind
+            extract = " ".join(message.get("extract", "").split())
+            found.setdefault(kind, []).append(f"{name}:{line}: {message['message']} [{extract}]")
+        return found["error"], found["warning"]
+
+
+@pytest.fixture
+def december(clock):
+    """The first of December 2026, noon in Rome: the same pages whenever the suite runs.
+
+    Listed before ``cantina`` where both are used, so the people and teams are made then too.
+    """
+    clock.move_to(rome(2026, 12, 1, 12))
+
+
+@pytest.fixture
+def everything(app, december, cantina, inject):
+    """Every page, fragment and email of a team with posts of every kind, as HTML by name."""
+    folks, team, anna, bruno, carla = (
+        cantina[key] for key in ("folks", "team", "anna", "bruno", "carla")
+    )
+    full = _full_post(cantina)  # in review by Anna, due 5 December, copy, notes, tags
+    late = _post(team, bruno, rome(2026, 11, 30, 18), "Harvest photos", status="approved")
+    _post(team, anna, rome(2026, 12, 3, 9), "Wine list", ("Facebook",), status="published")
+    _post(team, carla, None, "Idea: a video of the cellar", status="idea")
+    trashed = _post(team, anna, rome(2026, 12, 9, 11), "Old teaser")
+    planned = folks.post(team, owner=bruno, created_by=anna, status="approved")  # nudges planned
+    admin = folks.client_for(anna)
+    admin.post(f"/t/{team.team_id}/posts/{full.post_id}/comments", data={"text": "@Bruno ok?"})
+    admin.post(f"/t/{team.team_id}/posts/{trashed.post_id}/trash")
+    assert run_once(app, planned.due - timedelta(days=1)).sent == 1  # a day before
+    nudge = outbox(app)[0]
+    docs = Documents(app)
+    tid, pid = team.team_id, full.post_id
+
+    # Every GET page of the URL map, and each view's fragment for htmx.
+    assert admin.get("/").status_code == 302
+    docs.endpoints.add("teams.start")
+    for name, path in {
+        "calendar": f"/t/{tid}/",
+        "month": f"/t/{tid}/month/2026-12?status=draft&status=in_review",
+        "week": f"/t/{tid}/week/2026-11-30",
+        "agenda": f"/t/{tid}/agenda",
+        "post": f"/t/{tid}/posts/{pid}",
+        "new-post": f"/t/{tid}/posts/new?date=2026-12-07",
+        "duplicate": f"/t/{tid}/posts/{pid}/duplicate",
+    }.items():
+        docs.get(admin, path, name)
+        docs.get(admin, path, f"{name}-fragment", htmx=True)
+    for name, path in {
+        "my-posts": "/my/posts",
+        "trash": f"/t/{tid}/trash",
+        "members": f"/t/{tid}/members",
+        "settings": f"/t/{tid}/settings",
+        "profile": "/me",
+        "nudge-preferences": "/me/nudges",
+        "teams": "/teams",
+        "new-team": "/teams/new",
+        "outbox": "/dev/outbox",
+        "idea": f"/t/{tid}/posts/{posts.ideas(tid)[0].post_id}",
+        "trashed-post": f"/t/{tid}/posts/{trashed.post_id}",
+        "planned-post": f"/t/{tid}/posts/{planned.post_id}",
+    }.items():
+        docs.get(admin, path, name)
+    newcomer = folks.client_for(folks.person("nina@example.com"))
+    docs.get(newcomer, "/welcome", "welcome")
+
+    # Signing in: the form, the mail's link, its confirm page, the same link used again.
+    stranger = app.test_client()
+    docs.get(stranger, "/login", "login")
+    docs.post(stranger, "/login", "login-sent", 200, data={"email": "anna@example.com"})
+    docs.post(stranger, "/login", "login-invalid", 422, htmx=True, data={"email": "anna@"})
+    signed_in = outbox(app)[0]
+    link = link_in(signed_in)
+    docs.get(stranger, link, "sign-in-confirm")
+    stranger.post(link)
+    docs.get(app.test_client(), link, "sign-in-link-used", 410)
+
+    # An invitation: the members' fragment, the mail, the invitee's confirm page.
+    invite = {"email": "ugo@example.com", "role": "editor"}
+    docs.post(admin, f"/t/{tid}/members/invite", "invited", 200, htmx=True, data=invite)
+    docs.post(admin, f"/t/{tid}/members/invite", "invite-invalid", 422, htmx=True, data={})
+    invitation = outbox(app)[0]
+    docs.get(app.test_client(), link_in(invitation), "invitation-confirm")
+    role = {"role": "viewer"}
+    docs.post(admin, f"/t/{tid}/members/{carla.person_id}/role", "role", 200, htmx=True, data=role)
+
+    # One-click links of a nudge: the page, the page after, a bad link, unsubscribing.
+    with app.test_request_context():
+        snooze, handover, unsubscribe = (
+            tokens.sign(
+                action,
+                person_id=bruno.person_id,
+                team_id=tid,
+                post_id=planned.post_id,
+                kind="before-60",
+                expires=planned.due + tokens.VALID_AFTER_DUE,
+            )
+            for action in ("snooze", "handover", "unsubscribe")
+        )
+    docs.get(app.test_client(), f"/n/{snooze}", "snooze")
+    docs.post(app.test_client(), f"/n/{snooze}", "snooze-done", 200)
+    docs.get(app.test_client(), f"/n/{snooze}", "snooze-used", 410)
+    docs.get(app.test_client(), f"/n/{snooze}x", "one-click-bad-link", 404)
+    docs.get(app.test_client(), f"/n/{handover}", "handover")
+    docs.post(app.test_client(), f"/n/{handover}", "handover-invalid", 422, data={"to": ""})
+    docs.get(app.test_client(), f"/n/unsubscribe/{unsubscribe}", "unsubscribe")
+
+    # Forms answered with field errors, a conflict, refusals, and what htmx swaps in.
+    # (What a browser sends: a blank title and a date without its time; one end of quiet hours.)
+    new = MultiDict(edited(form_fields(docs.html["new-post"]), title=" ", at=""))
+    docs.post(admin, f"/t/{tid}/posts", "new-post-invalid", 422, data=new)
+    docs.post(admin, f"/t/{tid}/posts", "new-post-invalid-fragment", 422, htmx=True, data=new)
+    for name, path in {"new-team": "/teams/new", "settings": f"/t/{tid}/settings"}.items():
+        docs.post(admin, path, f"{name}-invalid", 422, data={"team_name": " "})
+    docs.post(admin, "/me", "profile-invalid", 422, data={"name": " "})
+    docs.post(newcomer, "/welcome", "welcome-invalid", 422, data={"name": " "})
+    quiet = form_in(docs.html["nudge-preferences"], id="preferences-form").fields
+    quiet = MultiDict(edited(quiet, quiet_start="22:00", quiet_end=""))
+    docs.post(admin, "/me/nudges", "nudge-preferences-invalid", 422, data=quiet)
+    editor = folks.client_for(bruno)
+    stale, seen = (form_fields(c.get(f"/t/{tid}/posts/{pid}").text) for c in (admin, editor))
+    assert _save(editor, team, full, edited(seen, copy="Bruno's copy")).status_code == 302
+    mine = edited(stale, copy="Anna's copy")
+    docs.answer(_save(admin, team, full, mine), "post-conflict", 409, fragment=False)
+    docs.answer(_save(admin, team, full, mine, **HTMX), "post-conflict-fragment", 409, True)
+    comment = {"text": "Looks good, see http://cantina.example/@Bruno"}
+    path = f"/t/{tid}/posts/{pid}/comments"
+    docs.post(admin, path, "comment-fragment", 200, htmx=True, data=comment)
+    moved = {"date": "2026-12-02", "version": late.version, "due": late.due.isoformat()}
+    moved |= {"status": late.status, "owner": bruno.person_id, "month": "2026-12"}
+    path = f"/t/{tid}/posts/{late.post_id}/move"
+    docs.post(admin, path, "moved-fragment", 200, htmx=True, data=moved)
+    viewer = folks.client_for(carla)
+    docs.get(viewer, f"/t/{tid}/posts/{pid}", "post-as-viewer")
+    docs.get(viewer, f"/t/{tid}/month/2026-12", "month-as-viewer")
+    docs.get(viewer, f"/t/{tid}/posts/new", "forbidden", 403)
+    docs.get(viewer, f"/t/{tid}/posts/new", "forbidden-fragment", 403, htmx=True)
+    docs.get(admin, f"/t/{tid}/posts/nothing-here", "not-found", 404)
+    failing = []
+    inject(
+        lambda event, request: (
+            dynamodb_error(request, "ResourceNotFoundException")
+            if failing and event == "before-send.dynamodb.Query"
+            else None
+        )
+    )
+    failing.append(True)
+    docs.get(admin, f"/t/{tid}/agenda", "unavailable", 503)
+    docs.get(admin, f"/t/{tid}/agenda", "unavailable-fragment", 503, htmx=True)
+    failing.clear()
+
+    # The HTML part of every email: sign-in, invitation, a nudge, an escalation, digest, away.
+    docs.add("mail-sign-in", signed_in["html"])
+    docs.add("mail-invitation", invitation["html"])
+    docs.add("mail-nudge", nudge["html"])
+    late = posts.load(tid, late.post_id)[0]
+    post, body = posts.load(tid, pid)
+    team = teams.team(tid)
+    now = rome(2026, 12, 8, 12)
+    escalate = next(r for r in reminders.of_post(tid, planned.post_id) if r.kind == "escalate")
+    bruno.away_from, bruno.away_until = "2026-12-04", "2026-12-10"
+    with app.test_request_context():
+        composed = {
+            "mail-escalation": emails.nudge(
+                escalate, post, body, team, [anna], now, Escalation("unanswered", reminded=3)
+            ),
+            "mail-digest": emails.digest(anna, [late], [post], now - timedelta(days=4)),
+            "mail-away": emails.away_notice(anna, bruno, team, [post], now - timedelta(days=4)),
+        }
+    for name, message in composed.items():
+        docs.add(name, message.get_body(("html",)).get_content())
+    return docs
+
+
+def test_every_page_fragment_and_email_is_valid_html(vnu, app, everything, tmp_path):
+    pages = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+    assert pages - NOT_HTML - everything.endpoints == set(), "a GET page is not checked"
+    errors, _warnings = everything.problems(vnu, tmp_path)
+    assert errors == [], "\n".join(errors)
