@@ -9,7 +9,7 @@ exception, so that what is stored has one spelling and every caller can refuse w
 """
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 # What the forms accept: far enough for any plan, near enough to catch typos (year 1, 9999),
 # and far enough from the calendar's ends that no zone (UTC-12 … UTC+14) overflows.
@@ -25,6 +25,16 @@ _CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")
 _INSTANT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?([+-][0-9]{2}:[0-9]{2}|Z)"
 )
+
+
+# Control characters (Unicode's Cc: C0, DEL and C1) but tab and line breaks: never typed on
+# purpose (NUL, a terminal's escapes in a paste), invisible, and errors in HTML and XML.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def plain_text(text: str) -> str:
+    """Text without control characters, tab and line breaks aside: how every field is read."""
+    return _CONTROL.sub("", text)
 
 
 def count(text: str | None) -> int | None:
@@ -62,12 +72,18 @@ def clock(text: str | None) -> time | None:
     return time(hours, minutes) if hours < 24 and minutes < 60 else None
 
 
+# The first and last instants of the accepted years in the zones furthest east and west.
+_EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=timezone(timedelta(hours=14)))
+_LATEST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=timezone(timedelta(hours=-12)))
+
+
 def instant(text: str | None) -> datetime | None:
-    """An aware ISO instant → the same instant in UTC, within the accepted years."""
+    """An aware ISO instant → the same instant in UTC, on a day of the accepted years
+    somewhere on Earth: 23:30 on 31 December 2100 in Pago Pago is 2101 in UTC."""
     if not _INSTANT.fullmatch(text or ""):
         return None
     try:
         moment = datetime.fromisoformat(text).astimezone(UTC)
     except (ValueError, OverflowError):  # 2026-13-01…, or 0001-01-01T00:00+14:00
         return None
-    return moment if FIRST_YEAR <= moment.year <= LAST_YEAR else None
+    return moment if _EARLIEST <= moment < _LATEST else None

@@ -4,10 +4,12 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, redirect, render_template, request, session
+from flask import Flask, Request, current_app, g, redirect, render_template, request, session
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
+from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 
+from app import values
 from app.config import Config
 
 CONTENT_SECURITY_POLICY = (
@@ -106,7 +108,28 @@ class TemplateMacros:
         return getattr(current_app.jinja_env.get_template(self.template).module, name)
 
 
+class PlainParameters(ImmutableMultiDict):
+    """Form fields and query parameters as every view reads them: plain text (``values``).
+
+    One rule for every field, present and future: NUL and other control characters never
+    reach a form, a check or the store, and what surrounds them is kept.
+    """
+
+    def __init__(self, mapping=None):
+        super().__init__(
+            [
+                (name, values.plain_text(value) if isinstance(value, str) else value)
+                for name, value in iter_multi_items(mapping or ())
+            ]
+        )
+
+
+class PlainRequest(Request):
+    parameter_storage_class = PlainParameters
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = PlainRequest
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["forms"] = TemplateMacros("partials/forms.html")
     app.jinja_env.filters["linkify"] = linkify

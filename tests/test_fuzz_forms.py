@@ -1,0 +1,916 @@
+"""Fuzzing (issue 9): every form field, query parameter and address part of every route.
+
+Hypothesis builds each route's request field by field from what its page sends, then spoils
+one or two fields, or every field the same way (a parser behind the first refused field is
+reached too): each value turned into what an attacker or a careless paste would send (``²`` and
+Arabic-Indic digits, 5,000 digits, year 1 and 9999 at the ends of the zones, ``20261211``,
+``2026-W51-1``, ``+9:00``, NUL and other control characters, a lone surrogate, 400 KB, spaces
+only), left out, sent twice, or replaced by hostile text. Every route of the URL map is fuzzed
+(with the other team's ids too) or listed as reading nothing. Whatever is sent:
+
+- the answer is never a 5xx, and a redirect stays on this site;
+- a refused request (4xx) changes nothing in the store (a 429 counts the attempt, nothing else);
+- an accepted one stores each value in its one spelling: dates ``YYYY-MM-DD`` within the
+  accepted years, times ``HH:MM``, known zones, languages, roles and statuses, names that are
+  more than spaces, and no control character but tab and line breaks anywhere.
+
+The store is compared whole, as moto holds it (read directly: no Scan). Examples follow one
+another on the store the previous ones left (a saved post has a new version, a removed member
+is gone), as a person's requests do; what only a current page knows (the post's version, a
+live link) is read just before each request.
+"""
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from formdata import form_in
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+from moto.backends import get_backend
+from test_forms_round_trip import stored_items
+from test_planner_everyday import _full_post
+
+from app import values
+from app.i18n import LANGUAGES, STATUS_LABELS, valid_zone
+from app.nudges import plan, tokens
+from app.store import people, posts, teams
+from tests.conftest import TEST_CONFIG, People, reset_aws
+
+# Values no page sends ---------------------------------------------------------------------
+
+
+class Long(str):
+    """A long value, shown short in Hypothesis's reports."""
+
+    def __repr__(self) -> str:
+        return f"Long({self[:3]!r} × {len(self):,})"
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+HOSTILE = (
+    "",
+    " ",
+    " \t\r\n ",
+    "\u3000\u00a0",  # ideographic and no-break spaces
+    "²",
+    "²²:00",
+    "2026-12-11".translate(ARABIC_INDIC),
+    "09:30".translate(ARABIC_INDIC),
+    "1440".translate(ARABIC_INDIC),
+    Long("9" * 5000),
+    "-1",
+    "+9",
+    "1_0",
+    "1e309",
+    "NaN",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    "2026-12-10T08:30:00",  # no zone
+    "0001-01-01",
+    "9999-12-31",
+    "2026-02-30",
+    "20261211",
+    "2026-W51-1",
+    "0001-01",
+    "+9:00",
+    "9:30",
+    "24:00",
+    "09:30:00",
+    "\x00",
+    "a\x00b",
+    "\x1b[31mred",
+    "\ud800",  # lone surrogates: sent as the (invalid) UTF-8 a careless client would
+    "x\udfffy",
+    "\ufeff",
+    Long("x" * 100_001),
+    Long("é" * 200_001),  # 400 KB in UTF-8: beyond a post body
+    Long("x" * 2_100_000),  # beyond the largest request
+    "<script>alert(1)</script>",
+    "//evil.test/",
+    "https://evil.test/",
+    "/\\evil.test",
+    "javascript:alert(1)",
+    "%00",
+    "../../etc/passwd",
+    "None",
+)
+HOSTILE_VALUE = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=12))
+
+
+def one(*choices) -> SearchStrategy[list[str]]:
+    """A field a page sends once, with one of these values."""
+    return st.sampled_from(choices).map(lambda value: [value])
+
+
+def maybe(*choices) -> SearchStrategy[list[str]]:
+    """A checkbox: left out, or sent with one of these values."""
+    return st.one_of(st.just([]), one(*choices))
+
+
+def several(*choices) -> SearchStrategy[list[str]]:
+    """A multiple choice: any of these values, each sent once."""
+    return st.lists(st.sampled_from(choices), unique=True, max_size=len(choices))
+
+
+def text(*examples) -> SearchStrategy[list[str]]:
+    """Free text: these examples, or anything typed."""
+    return st.one_of(one(*examples), st.text(max_size=40).map(lambda value: [value]))
+
+
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_NUMBER, _YEAR, _OFFSET = (
+    re.compile(r"[0-9]+"),
+    re.compile(r"\b[0-9]{4}\b"),
+    re.compile(r"[+-]\d\d:\d\d$"),
+)
+
+
+def _year(year: str, offset: str) -> Callable[[str], str]:
+    """The value in another year, an instant also at the other end of the zones."""
+
+    def change(value: str) -> str:
+        moved = _YEAR.sub(year, value, count=1) if _YEAR.search(value) else f"{year}-01-01"
+        return _OFFSET.sub(offset, moved)
+
+    return change
+
+
+# Ways to spoil the value a page sends, whatever it is (a number, a date, a time, a name).
+MUTATIONS: dict[str, Callable[[str], str]] = {
+    "Arabic-Indic digits": lambda v: v.translate(ARABIC_INDIC) if _NUMBER.search(v) else "١",
+    "superscript digits": lambda v: v.translate(SUPERSCRIPTS) if _NUMBER.search(v) else "²",
+    "5,000 digits": lambda v: (
+        _NUMBER.sub("9" * 5000, v, count=1) if _NUMBER.search(v) else "9" * 5000
+    ),
+    "separators left out": lambda v: v.replace("-", "").replace(":", "") or "20261211",
+    "a sign": lambda v: f"+{v.lstrip('0')}" if v else "+9:00",
+    "an ISO week": lambda v: "2026-W51-1",
+    "year 1 at UTC+14": _year("0001", "+14:00"),
+    "year 9999 at UTC-14": _year("9999", "-14:00"),
+    "a NUL and an escape": lambda v: f"{v[:1]}\x00{v[1:]}\x1b",
+    "spaces only": lambda v: " \u3000\t ",
+    "400 KB": lambda v: (v or "é") * (400_000 // len((v or "é").encode()) + 1),
+    "a lone surrogate": lambda v: f"{v}\udc80",
+}
+SPOILS = (*MUTATIONS, "left out", "sent twice")
+
+
+def _mutated(sent: list[str], how: str) -> list[str]:
+    """The values of a field as a page sends them, spoiled one way (``SPOILS``)."""
+    if how == "left out":
+        return []
+    if how == "sent twice":
+        return [*sent, *sent] or ["", ""]
+    changed = [MUTATIONS[how](value) for value in sent or [""]]
+    return [Long(value) if len(value) > 100 else value for value in changed]
+
+
+def spoiled(valid: SearchStrategy[list[str]]) -> SearchStrategy[list[str]]:
+    """What a page would not send for this field: its value spoiled, or a hostile one."""
+    return st.one_of(
+        st.tuples(valid, st.sampled_from(SPOILS)).map(lambda t: _mutated(*t)),
+        HOSTILE_VALUE.map(lambda value: [value]),
+        st.lists(HOSTILE_VALUE, min_size=2, max_size=3),
+    )
+
+
+# The world each route is fuzzed in --------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Cantina Aurora (Anna admin, Bruno editor, Carla viewer), Eve's other team, and a post
+    of Bruno's in review by Anna, with every field filled (``_full_post``)."""
+
+    app: object
+    folks: People
+    cast: dict
+    clients: dict = field(default_factory=dict)
+    made_post: str = ""
+
+    @classmethod
+    def build(cls, app) -> "World":
+        reset_aws(app)
+        app.extensions["cadenza"] = TEST_CONFIG.with_mode_defaults()
+        folks = People(app)
+        cast = {name: folks.person(f"{name}@example.com", name.title()) for name in NAMES}
+        cast["team"], cast["other"] = folks.team(cast["anna"]), folks.team(cast["eve"], "Other")
+        folks.join(cast["team"], cast["bruno"], "editor")
+        folks.join(cast["team"], cast["carla"], "viewer")
+        return cls(app, folks, cast)
+
+    @property
+    def team_id(self) -> str:
+        return self.cast["team"].team_id
+
+    @property
+    def other_team_id(self) -> str:
+        return self.cast["other"].team_id
+
+    def intact(self) -> bool:
+        """Whether the examples so far left the roles and channels the routes are sent with."""
+        team = teams.team(self.team_id)
+        if team is None or "Instagram" not in (team.channels or []):
+            return False
+        members = {name: team.member(self.id(name)) for name in ROLES}
+        return all(members[name] and members[name].role == ROLES[name] for name in ROLES)
+
+    @property
+    def post_id(self) -> str:
+        """This test's own post, made when first asked for (many routes need none)."""
+        if not self.made_post:
+            self.made_post = _full_post(self.cast).post_id
+        return self.made_post
+
+    def id(self, name: str) -> str:
+        return self.cast[name].person_id
+
+    def client(self, who: str | None):
+        if who is None:
+            return self.app.test_client()
+        if who not in self.clients:
+            self.clients[who] = self.folks.client_for(self.cast[who])
+        return self.clients[who]
+
+    def post(self):
+        return posts.load(self.team_id, self.post_id)[0]
+
+    def member_ids(self) -> tuple[str, ...]:
+        return tuple(self.id(name) for name in NAMES)
+
+
+NAMES = ("anna", "bruno", "carla", "eve")
+ROLES = {"anna": "admin", "bruno": "editor", "carla": "viewer"}
+
+
+def _stored_count() -> int:
+    """How many items moto holds: each snapshot reads them all, each transaction copies a table."""
+    return sum(
+        len(items)
+        for by_region in get_backend("dynamodb").values()
+        for backend in by_region.values()
+        for table in backend.tables.values()
+        for items in table.items.values()
+    )
+
+
+@pytest.fixture(scope="module")
+def shelf() -> dict:
+    return {}
+
+
+@pytest.fixture
+def world(base_app, clock, shelf) -> World:
+    """One world for the whole file (building one per test took most of its time), built
+    again when a test left it without its roles or the store grew large; each test gets a
+    new post of its own.
+
+    Built inside a test, at the clock every test starts from, so sessions and links are valid.
+    """
+    if "world" not in shelf or not shelf["world"].intact() or _stored_count() > 100:
+        shelf["world"] = World.build(base_app)
+    world = shelf["world"]
+    world.made_post = ""
+    # Signed in again: each test's clock starts where the last one's did, and a session cookie
+    # signed later than now (the last test's ticking) would be refused.
+    world.clients = {}
+    return world
+
+
+# What each route reads ---------------------------------------------------------------------
+
+
+def _zones() -> SearchStrategy[list[str]]:
+    return one("Europe/Rome", "Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT+12", "UTC")
+
+
+def _post_form(w: World) -> dict:
+    channels = ("Instagram", "Facebook", "LinkedIn")
+    return {
+        "title": text("Tasting teaser", "Vendemmia 2026", "x" * 200, "x" * 201),
+        "copy": text("Six wines.\r\nTickets at the door.", Long("é" * 175_000)),
+        "channels": several(*channels),
+        "owner": one(*w.member_ids(), ""),
+        "day": one("2026-12-05", "2000-01-01", "2100-12-31", ""),
+        "at": one("09:30", "00:00", "23:59", ""),
+        "status": one(*STATUS_LABELS),
+        "reviewer": one(*w.member_ids(), ""),
+        "tags": text("tasting, autumn", ", ".join(f"t{n}" for n in range(21)), "x" * 41),
+        "notes": text("Ask Lumen for photos"),
+        "published_url": one("https://cantina.example/p/1", "", "ftp://cantina.example/"),
+    }
+
+
+def _post_edit_form(w: World) -> dict:
+    return {**_post_form(w), "version": one(str(w.post().version)), "base": one("")}
+
+
+def _filters(w: World) -> dict:
+    return {
+        "owner": maybe(*w.member_ids(), ""),
+        "channel": maybe("Instagram", "Facebook", ""),
+        "status": maybe(*STATUS_LABELS, ""),
+        "tag": maybe("tasting", ""),
+    }
+
+
+def _profile(w: World) -> dict:
+    return {
+        "name": text("Anna Rossi", "x" * 80, "x" * 81),
+        "language": one(*LANGUAGES),
+        "zone": _zones(),
+        "week_start": one("0", "6"),
+    }
+
+
+def _team_form(w: World) -> dict:
+    return {
+        "team_name": text("Cantina Aurora", "x" * 80, "x" * 81),
+        "team_zone": _zones(),
+        "team_language": one(*LANGUAGES),
+    }
+
+
+def _preferences(w: World) -> dict:
+    return {
+        "nudges_on": maybe("y"),
+        "custom_leads": maybe("y"),
+        "leads": several(*(str(minutes) for minutes in plan.LEAD_CHOICES)),
+        "quiet_start": one("21:00", "", "00:00"),
+        "quiet_end": one("08:00", "", "23:59"),
+        "digest_on": maybe("y"),
+        "digest_at": one("08:00", "", "23:30"),
+        "away_from": one("2026-12-20", "", "2000-01-01"),
+        "away_until": one("2026-12-27", "", "2100-12-31"),
+    }
+
+
+def _move_form(w: World) -> dict:
+    post = w.post()
+    return {
+        "date": one("2026-12-12", "2000-01-01", "2100-12-31"),
+        "version": one(str(post.version)),
+        "due": one(post.due.isoformat() if post.due else ""),
+        "owner": one(post.owner_id or ""),
+        "status": one(post.status),
+        "month": maybe("2026-12", "2100-12"),
+    }
+
+
+def _sign_in_link(w: World) -> str:
+    address = f"{people.new_secret()[:8].lower()}@example.com"
+    return people.issue_token(address, "sign_in", w.folks.now(), timedelta(minutes=10))[0]
+
+
+def _action_link(w: World, action: str = "") -> str:
+    """A nudge email's link for Bruno, the post's owner (each example a new one)."""
+    with w.app.app_context():
+        return tokens.sign(
+            action or "published",
+            person_id=w.id("bruno"),
+            team_id=w.team_id,
+            post_id=w.post_id,
+            kind="before-60",
+            expires=w.folks.now() + timedelta(days=7),
+        )
+
+
+def _invitation(w: World) -> str:
+    raw = teams.invite(
+        teams.team(w.team_id),
+        address=f"{people.new_secret()[:8].lower()}@example.com",
+        role="editor",
+        invited_by="Anna",
+        now=w.folks.now(),
+    )
+    return people.hash_secret(raw)
+
+
+def _nameless(w: World) -> str:
+    """A person who just signed in for the first time (each example a new one)."""
+    someone = w.folks.person(f"{people.new_secret()[:8].lower()}@example.com")
+    w.cast["nameless"] = someone
+    w.clients.pop("nameless", None)
+    return "nameless"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What one route reads, each a strategy of the values a page sends (lists: a field can
+    be sent several times); ``paths`` gives live values to address parts (links, ids)."""
+
+    form: Callable[[World], dict] = lambda w: {}
+    query: Callable[[World], dict] = lambda w: {}
+    paths: Callable[[World], dict] = lambda w: {}
+    who: str | None | Callable[[World], str] = "anna"
+
+
+NO_INPUT = Inputs()
+ROUTES: dict[str, Inputs] = {
+    "GET auth.login": NO_INPUT,
+    "POST auth.login": Inputs(form=lambda w: {"email": one("nina@example.com")}, who=None),
+    "GET auth.confirm": Inputs(paths=lambda w: {"token": _sign_in_link(w)}, who=None),
+    "POST auth.confirm": Inputs(paths=lambda w: {"token": _sign_in_link(w)}, who=None),
+    "GET auth.profile": NO_INPUT,
+    "POST auth.profile": Inputs(form=_profile),
+    "POST auth.resume_mail": Inputs(form=lambda w: {"next": one("/me/nudges", "/t/x/?a=1")}),
+    "GET auth.welcome": Inputs(who=_nameless),
+    "POST auth.welcome": Inputs(form=lambda w: {**_profile(w), **_team_form(w)}, who=_nameless),
+    "GET nudges.preferences": NO_INPUT,
+    "POST nudges.preferences": Inputs(form=_preferences),
+    "GET nudges.act": Inputs(paths=lambda w: {"token": _action_link(w)}, who=None),
+    "POST nudges.act": Inputs(
+        form=lambda w: {
+            "link": one("", "https://cantina.example/p/2"),
+            "to": one(w.id("anna"), w.id("carla"), ""),
+        },
+        paths=lambda w: {"token": _action_link(w, "handover")},
+        who=None,
+    ),
+    "GET nudges.unsubscribe": Inputs(
+        paths=lambda w: {"token": _action_link(w, "unsubscribe")}, who=None
+    ),
+    "POST nudges.unsubscribe": Inputs(
+        paths=lambda w: {"token": _action_link(w, "unsubscribe")}, who=None
+    ),
+    "POST nudges.team_defaults": Inputs(
+        form=lambda w: {"leads": several(*(str(minutes) for minutes in plan.LEAD_CHOICES))}
+    ),
+    "GET planner.calendar": Inputs(query=_filters),
+    "GET planner.month": Inputs(query=_filters),
+    "GET planner.week": Inputs(query=_filters),
+    "GET planner.agenda": Inputs(
+        query=lambda w: {**_filters(w), "from": maybe("2026-12-05", "2100-12-31")}
+    ),
+    "GET planner.new_post": Inputs(query=lambda w: {"date": maybe("2026-12-05", "2000-01-01")}),
+    "POST planner.create": Inputs(form=_post_form),
+    "GET planner.show": NO_INPUT,
+    "POST planner.save": Inputs(form=_post_edit_form),
+    "POST planner.add_comment": Inputs(form=lambda w: {"text": text("Lovely.", "x" * 2001)}),
+    "GET planner.duplicate": NO_INPUT,
+    "POST planner.duplicate": Inputs(form=_post_form),
+    "POST planner.move": Inputs(form=_move_form, query=_filters),
+    "POST planner.review": Inputs(
+        form=lambda w: {
+            "decision": one("approve", "changes"),
+            "comment": text("Shorter, please."),
+            "version": one(str(w.post().version)),
+        }
+    ),
+    "POST planner.trash": NO_INPUT,
+    "POST planner.restore": NO_INPUT,
+    "GET planner.trash_list": NO_INPUT,
+    "POST planner.channels": Inputs(
+        form=lambda w: {"name": text("Threads", "x" * 31), "remove": maybe("Threads", "X")}
+    ),
+    "POST planner.tags": Inputs(form=lambda w: {"remove_tag": several("tasting", "autumn")}),
+    "GET teams.members": NO_INPUT,
+    "POST teams.invite": Inputs(
+        form=lambda w: {
+            "email": one("nina@example.com", "NINA@Example.com", "carla@example.com"),
+            "role": one("editor", "viewer", "admin"),
+        }
+    ),
+    "POST teams.revoke": Inputs(paths=lambda w: {"token_hash": _invitation(w)}),
+    "POST teams.change_role": Inputs(form=lambda w: {"role": one("editor", "viewer", "admin")}),
+    "POST teams.remove": NO_INPUT,
+    "POST teams.leave": NO_INPUT,
+    "GET teams.team_settings": NO_INPUT,
+    "POST teams.team_settings": Inputs(form=_team_form),
+    "GET teams.new": NO_INPUT,
+    "POST teams.new": Inputs(form=_team_form),
+}
+# Routes that read nothing from the request but who asks (each is in the roles test).
+READ_NOTHING = {
+    "GET teams.start",
+    "GET teams.index",
+    "GET planner.my_posts",
+    "POST auth.logout",
+    "GET health.healthz",
+    "GET dev.outbox",
+    "GET dev.outbox_json",
+    "GET static",  # Flask's own: a file of app/static or a 404
+}
+
+
+def _path_values(w: World, name: str) -> SearchStrategy[list[str]]:
+    """Each address part's valid values: this team's ids mostly, the other team's too."""
+    values_of = {
+        "team_id": lambda: one(w.team_id, w.team_id, w.other_team_id),
+        "post_id": lambda: one(w.post_id),
+        "person_id": lambda: one(*w.member_ids()),
+        "month": lambda: one("2026-12", "2000-01", "2100-12"),
+        "day": lambda: one("2026-12-07", "2026-12-09", "2000-01-03"),
+    }
+    return values_of[name]()
+
+
+# The properties ----------------------------------------------------------------------------
+
+_DAY = re.compile(r"(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}")
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_EMAIL = re.compile(r"[^@\sA-Z]{1,64}@[^@\sA-Z]+\.[^@\sA-Z]+")
+# What a stored attribute may hold, by its name (in any item, and in maps by their keys).
+SPELLINGS: dict[str, Callable[[str], object]] = {
+    "away_from": _DAY.fullmatch,
+    "away_until": _DAY.fullmatch,
+    "quiet_start": lambda v: v == "" or _CLOCK.fullmatch(v),
+    "quiet_end": lambda v: v == "" or _CLOCK.fullmatch(v),
+    "digest_at": _CLOCK.fullmatch,
+    "zone": valid_zone,
+    "language": lambda v: v in LANGUAGES,
+    "role": lambda v: v in ("admin", "editor", "viewer"),
+    "status": lambda v: v in STATUS_LABELS,
+    "email": _EMAIL.fullmatch,
+    "name": lambda v: v == v.strip(),  # empty until a new person names themselves
+    "title": lambda v: v == v.strip() and v,
+    "tags": lambda v: v == v.strip() and v and len(v) <= 40,
+    "lead_minutes": lambda v: int(v) in plan.LEAD_CHOICES,
+}
+
+
+def _controls(text: str) -> list[str]:
+    """The control characters in a text, tab and line breaks aside (told apart here on their
+    own, not by the rule under test)."""
+    return [char for char in text if unicodedata.category(char) == "Cc" and char not in "\t\n\r"]
+
+
+def _wrong_spellings(value: dict, name: str, spelled: bool = True) -> list[str]:
+    """What in one stored DynamoDB value (maps and lists included) is not in its spelling.
+
+    A history entry's ``changes`` hold display text (``{"status": ["Draft", "In review"]}``):
+    only its characters are checked.
+    """
+    ((kind, inner),) = value.items()
+    if kind == "M":
+        return [
+            problem
+            for key, each in inner.items()
+            for problem in _wrong_spellings(each, key, spelled and name != "changes")
+        ]
+    if kind == "L":
+        return [problem for each in inner for problem in _wrong_spellings(each, name, spelled)]
+    found = []
+    for each in [inner] if kind in ("S", "N") else inner if kind in ("SS", "NS") else []:
+        if kind in ("S", "SS") and _controls(each):
+            found.append(f"{name}={each[:80]!r} has a control character")
+        elif spelled and name in SPELLINGS and not SPELLINGS[name](each):
+            found.append(f"{name}={each[:80]!r}")
+    return found
+
+
+def _strings(value: dict):
+    """Every text in one stored DynamoDB value."""
+    ((kind, inner),) = value.items()
+    if kind == "S":
+        yield inner
+    elif kind == "SS":
+        yield from inner
+    elif kind in ("M", "L"):
+        for each in inner.values() if kind == "M" else inner:
+            yield from _strings(each)
+
+
+def _changed(before: dict, after: dict) -> set:
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+
+
+def check(response, before: dict, after: dict) -> None:
+    """The three properties, for one request and the store before and after it."""
+    status = response.status_code
+    assert status < 500, f"{status}: {response.text[:2000]}"
+    location = response.headers.get("Location") or response.headers.get("HX-Redirect")
+    if location:
+        assert urlsplit(location).netloc in ("", "localhost"), location
+        assert not location.startswith("//"), location
+    changed = _changed(before, after)
+    if status == 429:  # the attempt is counted: that is the limit working
+        changed = {key for key in changed if not key[1].startswith("RATE#")}
+    assert status < 400 or not changed, f"a refused request ({status}) changed {sorted(changed)}"
+    wrong = [
+        f"{key[1]} {key[2]}: {problem}"
+        for key in changed
+        if key in after
+        for name, value in after[key].items()
+        for problem in _wrong_spellings(value, name)
+    ]
+    assert not wrong, f"stored unnormalised: {wrong}"
+
+
+def _encoded(pairs: list[tuple[str, str]]) -> str:
+    """Form or query data as a browser encodes it; lone surrogates as their invalid UTF-8."""
+    return urlencode(pairs, errors="surrogatepass")
+
+
+def _pairs(fields: dict) -> list[tuple[str, str]]:
+    return [
+        (name, value)
+        for name, sent in fields.items()
+        for value in (sent if isinstance(sent, list) else [sent])
+    ]
+
+
+def _rule(w: World, route: str):
+    """The method and URL rule of ``"POST planner.save"``."""
+    method, endpoint = route.split(" ")
+    (rule,) = [
+        rule
+        for rule in w.app.url_map.iter_rules()
+        if rule.endpoint == endpoint and method in rule.methods
+    ]
+    return method, rule
+
+
+def send(w: World, route: str, address: dict, form=None, query=None, who="anna", htmx=False):
+    """Send ``route`` (``"POST planner.save"``) with these address parts, form and query."""
+    method, rule = _rule(w, route)
+    path = rule.rule
+    for name in rule.arguments:
+        path = path.replace(f"<{name}>", quote(address[name], safe="", errors="surrogatepass"))
+    return w.client(who).open(
+        path,
+        method=method,
+        query_string=_encoded(_pairs(query or {})),
+        data=_encoded(_pairs(form or {})),
+        content_type="application/x-www-form-urlencoded",
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+
+
+def _arguments(w: World, route: str) -> list[str]:
+    return sorted(_rule(w, route)[1].arguments)
+
+
+FIELD_SPOILS = ("as sent", "some spoiled", "some spoiled", "all spoiled")
+ADDRESS_SPOILS = ("as sent", "as sent", "as sent", "some spoiled")  # else the form is not read
+
+
+def _draw(data, strategies: dict, spoils=FIELD_SPOILS) -> dict[str, list[str]]:
+    """One request's fields: as a page sends them, with one or two spoiled, or every one
+    spoiled the same way (the way to reach a parser behind the first field's refusal)."""
+    names = sorted(strategies)
+    if not names:
+        return {}
+    how = data.draw(st.sampled_from(spoils))
+    if how == "all spoiled":
+        mutation = data.draw(st.sampled_from(SPOILS), "every field")
+        return {name: _mutated(data.draw(strategies[name], name), mutation) for name in names}
+    bad = (
+        data.draw(st.sets(st.sampled_from(names), min_size=1, max_size=2))
+        if how != "as sent"
+        else set()
+    )
+    return {
+        name: data.draw(spoiled(strategies[name]) if name in bad else strategies[name], name)
+        for name in names
+    }
+
+
+# The fuzzing -------------------------------------------------------------------------------
+
+
+def _examples(w: World, route: str) -> int:
+    """Examples for a route, by how much it reads: 4 for an address alone, up to 10."""
+    inputs = ROUTES[route]
+    read = len(_arguments(w, route)) + len(inputs.form(w)) + len(inputs.query(w))
+    return min(10, 2 + 2 * read)
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_no_input_gets_a_5xx_a_write_on_refusal_or_an_unnormalised_value(world, route):
+    inputs = ROUTES[route]
+
+    @settings(
+        max_examples=_examples(world, route),
+        deadline=None,
+        database=None,  # no .hypothesis/ in the checkout: a failure prints its example
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(data=st.data())
+    def fuzz(data):
+        who = inputs.who(world) if callable(inputs.who) else inputs.who
+        live = inputs.paths(world)
+        parts = {
+            name: one(live[name]) if name in live else _path_values(world, name)
+            for name in _arguments(world, route)
+        }
+        drawn = _draw(data, parts, ADDRESS_SPOILS)
+        address = {name: (sent or [""])[0] for name, sent in drawn.items()}
+        form, query = _draw(data, inputs.form(world)), _draw(data, inputs.query(world))
+        htmx = data.draw(st.booleans(), "htmx")
+        world.client(who)  # signed in before the snapshot: a session is no write of the route
+        before = stored_items()
+        response = send(world, route, address, form, query, who=who, htmx=htmx)
+        check(response, before, stored_items())
+
+    fuzz()
+
+
+def test_every_route_is_fuzzed_or_reads_nothing(base_app):
+    """A new route fails here until it is in ``ROUTES`` with what it reads."""
+    routes = {
+        f"{method} {rule.endpoint}"
+        for rule in base_app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == set(ROUTES) | READ_NOTHING
+
+
+# Control characters (finding 7) ------------------------------------------------------------
+
+DIRTY, CLEAN = "Vin\x00o\x07 nu\x1bovo\x7f\x9f", "Vino nuovo"
+
+
+def _post_fields(w: World, **changes) -> dict:
+    """The post form as a page sends it for a valid dated draft, with some fields changed."""
+    return {
+        "title": "Tasting teaser",
+        "copy": "",
+        "channels": "Instagram",
+        "owner": w.id("anna"),
+        "day": "2026-12-05",
+        "at": "10:30",
+        "status": "draft",
+        "reviewer": "",
+        "tags": "",
+        "notes": "",
+        "published_url": "",
+        "version": str(w.post().version),
+        **changes,
+    }
+
+
+def _approved(w: World) -> str:
+    """A link for Bruno to say the post, approved meanwhile, is published."""
+    post, body = posts.load(w.team_id, w.post_id)
+    posts.update(
+        post,
+        body,
+        summary={"status": "approved"},
+        body_fields={},
+        actor=w.id("anna"),
+        now=w.folks.now(),
+    )
+    return _action_link(w, "published")
+
+
+_PROFILE = {"language": "en", "zone": "Europe/Rome", "week_start": "0"}
+_TEAM = {"team_zone": "Europe/Rome", "team_language": "it"}
+
+
+@dataclass(frozen=True)
+class TextField:
+    """A text field: the route and form it is sent with, and what it must store."""
+
+    route: str
+    form: Callable[[World], dict]
+    stored: str = CLEAN
+    token: Callable[[World], str] = lambda w: ""
+    who: str | None | Callable[[World], str] = "anna"
+    team: str = "team"
+
+
+TEXT_FIELDS = {
+    "post title": TextField("POST planner.create", lambda w: _post_fields(w, title=DIRTY)),
+    "post copy": TextField("POST planner.save", lambda w: _post_fields(w, copy=DIRTY)),
+    "post notes": TextField("POST planner.save", lambda w: _post_fields(w, notes=DIRTY)),
+    "post tags": TextField("POST planner.save", lambda w: _post_fields(w, tags=f"{DIRTY}, x")),
+    "published link": TextField(
+        "POST planner.save",
+        lambda w: _post_fields(w, published_url="https://cantina.\x00example/\x1bp"),
+        stored="https://cantina.example/p",
+    ),
+    "copy's title": TextField("POST planner.duplicate", lambda w: _post_fields(w, title=DIRTY)),
+    "comment": TextField("POST planner.add_comment", lambda w: {"text": DIRTY}),
+    "review comment": TextField(
+        "POST planner.review",
+        lambda w: {"decision": "changes", "comment": DIRTY, "version": str(w.post().version)},
+    ),
+    "channel name": TextField("POST planner.channels", lambda w: {"name": DIRTY}),
+    "team name in settings": TextField(
+        "POST teams.team_settings", lambda w: {**_TEAM, "team_name": DIRTY}
+    ),
+    "new team's name": TextField("POST teams.new", lambda w: {**_TEAM, "team_name": DIRTY}),
+    "person name": TextField("POST auth.profile", lambda w: {**_PROFILE, "name": DIRTY}),
+    "new person's name": TextField(
+        "POST auth.welcome",
+        lambda w: {**_PROFILE, **_TEAM, "name": DIRTY, "team_name": "Enoteca"},
+        who=_nameless,
+    ),
+    "first team's name": TextField(
+        "POST auth.welcome",
+        lambda w: {**_PROFILE, **_TEAM, "name": "Nina", "team_name": DIRTY},
+        who=_nameless,
+    ),
+    # Eve's team and Dora's address: the fuzzing counts invitations from Anna and to Nina.
+    "invitation address": TextField(
+        "POST teams.invite",
+        lambda w: {"email": "do\x00ra@example.com\x1b", "role": "editor"},
+        stored="dora@example.com",
+        who="eve",
+        team="other",
+    ),
+    "sign-in address": TextField(
+        "POST auth.login",
+        lambda w: {"email": "\x00dora@exam\x7fple.com"},
+        stored="dora@example.com",
+        who=None,
+    ),
+    "link sent from a nudge": TextField(
+        "POST nudges.act",
+        lambda w: {"link": "https://cantina.example/\x00p"},
+        stored="https://cantina.example/p",
+        token=_approved,
+        who=None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_FIELDS))
+def test_control_characters_are_left_out_of_every_text_field(world, name):
+    """Finding 7: NUL and the other control characters (tab and line breaks aside) are never
+    stored; what is around them is, and the request is answered as without them."""
+    sent = TEXT_FIELDS[name]
+    who = sent.who(world) if callable(sent.who) else sent.who
+    address = {
+        "team_id": world.cast[sent.team].team_id,
+        "post_id": world.post_id,
+        "token": sent.token(world),
+    }
+    before = stored_items()
+    response = send(world, sent.route, address, sent.form(world), who=who)
+    after = stored_items()
+    assert response.status_code in (200, 201, 204, 302), response.text
+    assert response.headers.get("Location") != "/login"
+    check(response, before, after)
+    written = {
+        text
+        for key in _changed(before, after)
+        if key in after
+        for value in after[key].values()
+        for text in _strings(value)
+    }
+    assert sent.stored in written
+
+
+def test_tab_and_line_breaks_stay_in_copy_and_notes(world):
+    copy, notes = "Six wines:\r\n\tBarolo\r\n\tBarbaresco", "Ask\r\nLumen"
+    response = send(
+        world,
+        "POST planner.save",
+        {"team_id": world.team_id, "post_id": world.post_id},
+        _post_fields(world, copy=copy, notes=notes),
+    )
+    assert response.status_code == 302
+    body = posts.load(world.team_id, world.post_id)[1]
+    assert (body.copy, body.notes) == ("Six wines:\n\tBarolo\n\tBarbaresco", "Ask\nLumen")
+
+
+def test_a_filter_with_control_characters_is_read_without_them(world):
+    assert world.post().tags == {"tasting", "autumn"}  # "Tasting teaser", on 5 December 2026
+
+    def month_filtered_by(tag: str) -> str:
+        address = {"team_id": world.team_id, "month": "2026-12"}
+        response = send(world, "GET planner.month", address, query={"tag": tag})
+        assert response.status_code == 200
+        assert not _controls(response.text)
+        return response.text
+
+    assert "Tasting teaser" in month_filtered_by("tas\x00ting\x1b")
+    assert "Tasting teaser" not in month_filtered_by("tastings")
+
+
+def test_plain_text_keeps_tab_and_line_breaks_and_drops_every_other_control_character():
+    controls = "".join(chr(code) for code in [*range(0x20), *range(0x7F, 0xA0)])
+    assert values.plain_text(f"a{controls}b") == "a\t\n\rb"
+    assert values.plain_text("Città ²٣ \u3000é") == "Città ²٣ \u3000é"
+
+
+# Found by the fuzzer -----------------------------------------------------------------------
+
+
+def test_a_post_on_the_last_accepted_day_west_of_utc_can_still_be_moved(world):
+    """2100-12-31 at 23:30 in Pago Pago is 2101 in UTC: the move form sends that instant back."""
+    pita = world.folks.person("pita@example.com", "Pita", zone="Pacific/Pago_Pago")
+    world.folks.join(world.cast["team"], pita, "editor")
+    world.cast["pita"] = pita
+    address = {"team_id": world.team_id, "post_id": world.post_id}
+    fields = _post_fields(
+        world, owner=pita.person_id, day="2100-12-31", at="23:30", status="in_review"
+    )
+    fields["reviewer"] = world.id("anna")
+    saved = send(world, "POST planner.save", address, fields, who="pita")
+    assert saved.status_code == 302, re.findall(r"field-error\">([^<]*)", saved.text)
+    panel = send(world, "GET planner.show", address, who="pita").text
+    move = form_in(panel, id="move-form").data()
+    move["date"] = "2100-12-30"
+    response = send(world, "POST planner.move", address, move.to_dict(flat=False), who="pita")
+    assert response.status_code == 302, response.text
+    assert world.post().due.astimezone(ZoneInfo("Pacific/Pago_Pago")).date() == date(2100, 12, 30)
