@@ -2,14 +2,14 @@
 
 import logging
 
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, Response, make_response
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from pynamodb.exceptions import PynamoDBException
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.store import conditional_failure
+from app.store import conditional_failure, item_too_large
 from app.web import render
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ MESSAGES = {
 }
 
 
+TOO_LARGE_TO_STORE = _l("This is too large to store. Shorten what you wrote and try again.")
 FORM_EXPIRED = _l("Form expired")
 # Flask-WTF's reasons for refusing a form, told so that a person knows what to do.
 CSRF_REASONS = {
@@ -116,7 +117,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(PynamoDBException)
     @app.errorhandler(BotoCoreError)
+    @app.errorhandler(ClientError)  # a plain boto call (the batch reads) refused by AWS
     def store_failed(error: Exception):
+        if item_too_large(error):
+            log.warning("item over DynamoDB's size limit", exc_info=error)
+            return error_page(413, TOO_LARGE_TO_STORE)
         # A lost write condition that no route expected is still someone else's change.
         if conditional_failure(error):
             return error_page(409)

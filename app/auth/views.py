@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import mail
 from app.auth import end_session, link_page, login_required, start_session
@@ -144,6 +145,19 @@ def confirm(token: str):
             teams.accept_invite(found, someone, now())
         except NotFound:
             return _expired_link(language)
+        except teams.Full as full:
+            # Lazy: the page speaks the language of whom the invitation is for.
+            message = (
+                _l("This team has no room for anyone else. Ask its admin to make room.")
+                if full.what == "team"
+                else _l(
+                    "You are in %(count)d teams, the most one person can be in. Leave one first.",
+                    count=teams.MAX_TEAMS_PER_PERSON,
+                )
+            )
+            return link_page(
+                language, "errors/error.html", 409, code=409, title=_l("No room"), message=message
+            )
         destination = url_for("planner.calendar", team_id=team.team_id)
     people.address_works(someone, now())  # the link came by email: a bounce is over
     start_session(someone)
@@ -202,7 +216,10 @@ def profile():
     someone = g.person
     form = ProfileForm(posted(), obj=someone)
     if request.method == "POST" and form.validate():
-        moved = form.zone.data != someone.zone
+        # Nudge times are local wall-clock times: plan them in the new zone, before saving it
+        # (saved first, a failure in between would leave them planned in the old one for good).
+        if form.zone.data != someone.zone:
+            replan.replan_my_posts(someone, now(), {"zone": form.zone.data})
         people.update_profile(
             someone,
             name=form.name.data,
@@ -210,8 +227,6 @@ def profile():
             zone=form.zone.data,
             week_start=form.week_start.data,
         )
-        if moved:  # nudge times are local wall-clock times: plan them in the new zone
-            replan.replan_my_posts(someone, now())
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
     status = 422 if request.method == "POST" else 200

@@ -6,32 +6,52 @@ already had its moment for a deadline (sent, closed, or due now) is left as it i
 is sent twice.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from app.nudges import plan
 from app.store import posts, reminders, teams
-from app.store.models import Person, Post
+from app.store.models import Person, Post, Team
 
 AHEAD = timedelta(days=60)
 # A post due this long ago may still have overdue nudges and its escalation ahead of it.
 BEHIND = plan.OVERDUE_AFTER + timedelta(days=plan.OVERDUE_TIMES + 1)
 
 
-def replan_my_posts(someone: Person, now: datetime) -> int:
-    """Plan the deadline nudges of ``someone``'s open posts again; returns how many posts."""
-    return replan_posts(_open_posts(someone, now), now)
+def replan_my_posts(someone: Person, now: datetime, entry: dict | None = None) -> int:
+    """Plan the deadline nudges of ``someone``'s open posts again; returns how many posts.
+
+    ``entry``: what their teams' member entries are about to say of them (a new zone, lead
+    times, quiet hours). Callers plan before they save: a failure part-way leaves the old
+    settings stored, so saving again (the error page asks) plans everything again.
+    """
+
+    def as_saved(team: Team) -> Team:
+        members = team.member_entries()
+        if entry and someone.person_id in members:  # (they may have left it meanwhile)
+            members[someone.person_id] = {**members[someone.person_id], **entry}
+            team.members = members
+        return team
+
+    return replan_posts(_open_posts(someone, now), now, as_saved)
 
 
-def replan_posts(found: list[Post], now: datetime) -> int:
+def replan_posts(
+    found: list[Post], now: datetime, as_saved: Callable[[Team], Team] | None = None
+) -> int:
     """Plan these posts' deadline nudges again for their owners' current preferences.
 
     Per post one Query (its reminders, so nothing already sent is planned again) and one
-    write; teams are read once each.
+    write; teams are read once each (``as_saved`` changes each as read, to plan for settings
+    about to be saved).
     """
     found_teams = {}
     count = 0
     for post in found:
-        team = found_teams.setdefault(post.team_id, teams.team(post.team_id))
+        if post.team_id not in found_teams:
+            team = teams.team(post.team_id)
+            found_teams[post.team_id] = as_saved(team) if as_saved and team else team
+        team = found_teams[post.team_id]
         if team is None:
             continue
         history = reminders.of_post(post.team_id, post.post_id)

@@ -9,9 +9,11 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from pynamodb.exceptions import PynamoDBException
 from wtforms import BooleanField, Form, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
@@ -23,13 +25,14 @@ from app.errors import error_page
 from app.forms import posted, strip, valid_clock, valid_day
 from app.nudges import emails, plan, replan, tokens
 from app.planner import changes
-from app.store import Conflict, people, posts, reminders, teams
+from app.store import Conflict, NotFound, people, posts, reminders, teams
 from app.store.models import Person, Reminder
 from app.web import now, render
 
 bp = Blueprint("nudges", __name__)
 
 SNOOZE = timedelta(days=1)
+STORAGE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
 
 
 # One-click actions -------------------------------------------------------------------------
@@ -106,6 +109,10 @@ def act(token: str):
         people.forget_link(fingerprint)
         message = _l("Someone changed this post at the same time. Please open the link again.")
         return _link_problem(409, message, recipient)
+    except STORAGE_ERRORS:
+        # Not carried out: the link stays usable, for the person to try again as asked.
+        people.forget_link(fingerprint)
+        raise
     return link_page(recipient.language, "nudges/done.html", message=done, post=post, team=team)
 
 
@@ -244,13 +251,17 @@ def team_defaults(team_id: str):
     chosen = sorted(sent, reverse=True)
     # Unchanged times plan nothing again: re-planning would undo the snoozed nudges.
     if chosen != [int(m) for m in g.team.lead_minutes]:
-        teams.set_lead_minutes(g.team, chosen)
-        _replan_team_defaults(teams.team(team_id))
+        # Planned first: a failure in between leaves the old times, and saving again plans.
+        _replan_team_defaults(g.team, chosen)
+        try:
+            teams.set_lead_minutes(g.team, chosen)
+        except NotFound:  # the team was deleted meanwhile
+            abort(404)
     flash(_("The team's nudge times are saved."), "success")
     return redirect(url_for("teams.team_settings", team_id=team_id))
 
 
-def _replan_team_defaults(team) -> None:
+def _replan_team_defaults(team, minutes: list[int]) -> None:
     """The team's new default times apply at once to the posts of members who keep them."""
     moment = now()
     keeping_defaults = [
@@ -258,7 +269,12 @@ def _replan_team_defaults(team) -> None:
         for post in posts.due_between(team.team_id, moment, moment + replan.AHEAD)
         if post.owner_id and (owner := team.member(post.owner_id)) and not owner.leads
     ]
-    replan.replan_posts(keeping_defaults, moment)
+
+    def as_saved(read):
+        read.lead_minutes = minutes
+        return read
+
+    replan.replan_posts(keeping_defaults, moment, as_saved)
 
 
 # Preferences -------------------------------------------------------------------------------
@@ -330,23 +346,28 @@ def preferences():
             else None
         )
         old_leads = [int(m) for m in someone.lead_minutes] if someone.lead_minutes else None
-        people.update_preferences(
-            someone,
-            nudges_on=form.nudges_on.data,
-            lead_minutes=leads,
-            quiet_start=form.quiet_start.data or "",
-            quiet_end=form.quiet_end.data or "",
-            digest_on=form.digest_on.data,
-            digest_at=form.digest_at.data or "08:00",
-            away_from=form.away_from.data or None,
-            away_until=form.away_until.data or None,
-        )
+        chosen = {
+            "nudges_on": form.nudges_on.data,
+            "lead_minutes": leads,
+            "quiet_start": form.quiet_start.data or "",
+            "quiet_end": form.quiet_end.data or "",
+            "digest_on": form.digest_on.data,
+            "digest_at": form.digest_at.data or "08:00",
+            "away_from": form.away_from.data or None,
+            "away_until": form.away_until.data or None,
+        }
+        # Planned before they are saved: a failure in between leaves the old preferences
+        # stored, so saving again plans again (saved first, the plans would stay stale).
         # Only what changed is planned again: a planned digest or nudge may have been snoozed.
-        if (someone.digest_on, someone.digest_at) != was_digest:
-            _plan_digest(someone)
+        after = Person.from_raw_data(someone.serialize())
+        for name, value in chosen.items():
+            setattr(after, name, value)
+        if (after.digest_on, after.digest_at) != was_digest:
+            _plan_digest(after)
         # Planned times follow the lead times and quiet hours: plan them again.
-        if leads != old_leads or (someone.quiet_start, someone.quiet_end) != was_quiet:
-            replan.replan_my_posts(someone, now())
+        if leads != old_leads or (after.quiet_start, after.quiet_end) != was_quiet:
+            replan.replan_my_posts(someone, now(), after.nudge_preferences())
+        people.update_preferences(someone, **chosen)
         if someone.away_from and (someone.away_from, someone.away_until) != was_away:
             _tell_admins_about_absence(someone)
         flash(_("Your nudge preferences are saved."), "success")

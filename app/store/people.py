@@ -284,9 +284,18 @@ def use_link_once(fingerprint: str, now: datetime, until: datetime) -> bool:
         used.save(condition=UsedLink.pk.does_not_exist())
     except PutError as error:
         if conditional_failure(error):
-            return False
+            # This very write, whose answer was lost and which botocore sent again, is the
+            # one use: its instant (to the microsecond) tells it from an earlier one.
+            return _used_at(fingerprint) == now
         raise
     return True
+
+
+def _used_at(fingerprint: str) -> datetime | None:
+    try:
+        return UsedLink.get(*UsedLink.key(fingerprint), consistent_read=True).used_at
+    except UsedLink.DoesNotExist:
+        return None
 
 
 def link_used(fingerprint: str) -> bool:
