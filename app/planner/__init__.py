@@ -19,7 +19,7 @@ from app.nudges import plan
 from app.planner import changes, history, periods
 from app.planner.board import Board, overdue
 from app.planner.forms import CHANNEL_LIMITS, TITLE_LIMITS, PostForm, channel_warnings, merge
-from app.store import NotFound, posts, reminders, teams
+from app.store import NotFound, people, posts, reminders, teams
 from app.store.models import Post, PostBody
 from app.store.posts import PostConflict
 from app.web import TemplateMacros, go, now, render, wants_fragment
@@ -29,6 +29,15 @@ bp = Blueprint("planner", __name__)
 AGENDA_DAYS = 30
 OVERDUE_LOOKBACK_DAYS = 14
 COMMENT_LIMIT = 2000
+# Comments are counted in DynamoDB like sign-in links and invitations, per person and team: a
+# person in a hurry is not stopped, a script is.
+COMMENT_LIMITS = (
+    # (scope, hits allowed in the window, the window)
+    ("comment-minute", 20, timedelta(minutes=1)),
+    ("comment-day", 300, timedelta(days=1)),
+)
+# The post panel shows the newest comments and changes; "Show older" reads the next ones.
+HISTORY_PAGE = 20
 
 
 # Helpers shared by the views ---------------------------------------------------------------
@@ -278,6 +287,7 @@ def _form(team, formdata=None, post=None, body=None, current=None, **values) -> 
         "channel_choices": team.channels or [],
         "members": team.member_list(),
         "zone": g.person.zone,
+        "team_tags": team.tags,
     }
     if post is not None:
         return PostForm.for_post(post, body, **options)
@@ -291,16 +301,31 @@ def _loaded(team_id: str, post_id: str):
     return loaded
 
 
-def _panel(team, post, body, *, form=None, status=200, conflict=None, review_error=None):
+def _panel(
+    team,
+    post,
+    body,
+    *,
+    form=None,
+    status=200,
+    conflict=None,
+    review_error=None,
+    before=None,
+    block="panel",
+    **comment,
+):
+    """The post panel (or its ``block``), its comments and history from ``before``;
+    ``comment`` has the comment form's ``comment_text`` and ``comment_error``."""
     return render(
         "planner/post.html",
-        "panel",
+        block,
         status,
         team=team,
         post=post,
         body=body,
         form=form or _form(team, post=post, body=body),
-        history=posts.history(team.team_id, post.post_id),
+        **_activity(team, post, before),
+        **comment,
         nudges=plan.in_order(reminders.of_post(team.team_id, post.post_id)),
         members={member.person_id: member for member in team.member_list()},
         warnings=channel_warnings(post.channels or [], post.title, body.copy),
@@ -311,6 +336,17 @@ def _panel(team, post, body, *, form=None, status=200, conflict=None, review_err
         moment=now(),
         zone=viewer_zone(),
     )
+
+
+def _activity(team, post: Post, before: str | None) -> dict:
+    """A page of the post's comments and history, newest first, and where the older start."""
+    try:
+        shown, older = posts.activity_page(
+            team.team_id, post.post_id, size=HISTORY_PAGE, before=before
+        )
+    except posts.BadCursor:
+        abort(404)
+    return {"history": shown, "older": older, "before": before}
 
 
 def _may_approve(team, post: Post) -> bool:
@@ -360,6 +396,9 @@ def create(team_id: str):
     except changes.Refused as refused:
         form = _refused(form, refused)
         return render("planner/new.html", "panel", 422, team=team, form=form, day=None)
+    except PostConflict:
+        form = _tags_changed(form)
+        return render("planner/new.html", "panel", 409, team=team, form=form, day=None)
     _remember_saved(post)
     flash(_("Post saved."), "success")
     if not wants_fragment():
@@ -384,7 +423,17 @@ def _remember_saved(post: Post) -> None:
 @team_member()
 def show(team_id: str, post_id: str):
     post, body = _loaded(team_id, post_id)
-    return _panel(g.team, post, body)
+    before = request.args.get("before")
+    if before is not None and wants_fragment():  # "Show older", in place of the link
+        return render(
+            "planner/post.html",
+            "older",
+            team=g.team,
+            post=post,
+            members={member.person_id: member for member in g.team.member_list()},
+            **_activity(g.team, post, before),
+        )
+    return _panel(g.team, post, body, before=before)
 
 
 @bp.post("/t/<team_id>/posts/<post_id>")
@@ -435,6 +484,13 @@ def save(team_id: str, post_id: str):
         return redirect(url_for("planner.show", team_id=team_id, post_id=post_id))
     panel, _status = _panel(team, post, body)
     return panel, 200, {"HX-Trigger": "calendar-changed"}
+
+
+def _tags_changed(form: PostForm) -> PostForm:
+    """The form as sent, after a new post's write was refused: its id is new, so the team's
+    list of tags filled up meanwhile (the store keeps it within its limit)."""
+    form.tags.errors = [*form.tags.errors, _("The team's tags changed meanwhile: send it again.")]
+    return form
 
 
 def _refused(form: PostForm, refused: changes.Refused) -> PostForm:
@@ -607,23 +663,43 @@ def add_comment(team_id: str, post_id: str):
     """Anyone in the team, viewers included, can comment."""
     post, body = _loaded(team_id, post_id)
     text = (request.form.get("text") or "").strip()
-    if not text or len(text) > COMMENT_LIMIT:
-        return error_page(
-            422,
-            _("Write a comment of up to %(count)s characters.", count=format_number(COMMENT_LIMIT)),
+    refused = _comment_refusal(team_id, text)
+    if refused:  # the form again, with what was written and why it was not saved
+        status, message = refused
+        return _panel(
+            g.team,
+            post,
+            body,
+            status=status,
+            block="history",
+            comment_text=text,
+            comment_error=message,
         )
     posts.comment(post, actor=g.person.person_id, text=text, now=now())
     if not wants_fragment():
         return redirect(url_for("planner.show", team_id=team_id, post_id=post_id) + "#history")
-    return render(
-        "planner/post.html",
-        "history",
-        team=g.team,
-        post=post,
-        history=posts.history(team_id, post_id),
-        members={m.person_id: m for m in g.team.member_list()},
-        zone=viewer_zone(),
-    )
+    return _panel(g.team, post, body, block="history")
+
+
+def _comment_refusal(team_id: str, text: str) -> tuple[int, str] | None:
+    """Why a comment is not saved, as (status, message); None if it is."""
+    if not text or len(text) > COMMENT_LIMIT:
+        count = format_number(COMMENT_LIMIT)
+        return 422, _("Write a comment of up to %(count)s characters.", count=count)
+    key = f"{team_id}#{g.person.person_id}"
+    # A list, not a generator: every counter counts this attempt, also after one is over.
+    over = [
+        people.count_hit(scope, key, now(), window) > allowed
+        for scope, allowed, window in COMMENT_LIMITS
+    ]
+    if any(over):
+        return 429, _(
+            "You are commenting very fast: wait a minute and try again (a person writes up to "
+            "%(minute)d comments a minute and %(day)d a day in a team).",
+            minute=COMMENT_LIMITS[0][1],
+            day=COMMENT_LIMITS[-1][1],
+        )
+    return None
 
 
 @bp.post("/t/<team_id>/posts/<post_id>/trash")
@@ -631,7 +707,10 @@ def add_comment(team_id: str, post_id: str):
 def trash(team_id: str, post_id: str):
     post, body = _loaded(team_id, post_id)
     if post.deleted_at is None:
-        changes.trash(post, body, g.team, actor=g.person.person_id, now=now())
+        try:
+            changes.trash(post, body, g.team, actor=g.person.person_id, now=now())
+        except PostConflict:  # changed (or trashed) meanwhile: as restoring answers
+            return error_page(409)
     flash(
         _(
             "Moved to the trash. It stays there for %(days)d days.",
@@ -688,6 +767,8 @@ def duplicate(team_id: str, post_id: str):
                 changes.create(copy, team, now(), **form.body(), activity="duplicated")
             except changes.Refused as refused:
                 form = _refused(form, refused)
+            except PostConflict:
+                form = _tags_changed(form)
             else:
                 _remember_saved(copy)
                 flash(_("Copy created."), "success")
@@ -707,10 +788,17 @@ def channels(team_id: str):
     current = list(team.channels or [])
     if request.form.get("remove"):
         current = [channel for channel in current if channel != request.form["remove"]]
-    elif not name or len(name) > 30:
-        return error_page(422, _("Name the channel in up to 30 characters."))
+    elif not name or len(name) > teams.MAX_CHANNEL_NAME:
+        return error_page(
+            422,
+            _("Name the channel in up to %(count)d characters.", count=teams.MAX_CHANNEL_NAME),
+        )
     elif name.casefold() in {channel.casefold() for channel in current}:
         return error_page(422, _("The team has that channel already."))
+    elif len(current) >= teams.MAX_CHANNELS:
+        return error_page(
+            422, _("A team has at most %(count)d channels.", count=teams.MAX_CHANNELS)
+        )
     else:
         current.append(name)
     try:
@@ -721,11 +809,27 @@ def channels(team_id: str):
     return go(url_for("teams.team_settings", team_id=team_id))
 
 
+@bp.post("/t/<team_id>/tags")
+@team_member("admin")
+def tags(team_id: str):
+    """Take tags off the team's list (the posts keep them), to make room for new ones."""
+    chosen = set(request.form.getlist("remove_tag")) & set(g.team.tags or ())
+    if not chosen:
+        return error_page(422, _("Choose the tags to remove."))
+    try:
+        teams.forget_tags(g.team, chosen)
+    except NotFound:
+        abort(404)
+    flash(_("Tags removed."), "success")
+    return go(url_for("teams.team_settings", team_id=team_id))
+
+
 def init_app(app) -> None:
     app.jinja_env.globals.update(
         board_macros=TemplateMacros("planner/_board.html"),
         channel_limits=CHANNEL_LIMITS,
         title_limits=TITLE_LIMITS,
+        max_team_tags=teams.MAX_TEAM_TAGS,
         is_overdue=overdue,
         activity_sentence=history.activity_sentence,
         nudge_label=history.nudge_label,

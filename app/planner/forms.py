@@ -24,6 +24,7 @@ from app.forms import no_control_characters, strip, valid_clock, valid_day
 from app.i18n import STATUS_LABELS
 from app.planner import periods
 from app.store.models import Member, Post, PostBody
+from app.store.teams import MAX_TEAM_TAGS
 
 # DynamoDB items hold at most 400 KB; the body item keeps room for its keys and attributes.
 MAX_BODY_BYTES = 350_000
@@ -110,10 +111,12 @@ class PostForm(Form):
         members: list[Member],
         zone: str,
         current: Post | None = None,
+        team_tags=(),
         **kwargs,
     ):
         super().__init__(formdata, **kwargs)
         self.zone = ZoneInfo(zone)
+        self.team_tags = set(team_tags or ())
         self.channels.choices = [SelectChoice(channel, channel) for channel in channel_choices]
         # Viewers change no post: they neither own nor review one. A post keeps the owner and
         # reviewer it has (someone demoted later), so saving it unchanged changes nothing.
@@ -204,6 +207,17 @@ class PostForm(Form):
                     "Use at most %(count)d tags of %(length)d characters.",
                     count=MAX_TAGS,
                     length=MAX_TAG_LENGTH,
+                )
+            )
+        # As the store counts them: tags the post already had are not new.
+        new = tags - self.team_tags - set(self._current.tags or () if self._current else ())
+        if new and len(self.team_tags) + len(new) > MAX_TEAM_TAGS:
+            raise ValidationError(
+                _l(
+                    "A team keeps at most %(limit)d tags and this one has %(count)d: reuse "
+                    "one, or ask an admin to remove some in the team's settings.",
+                    limit=MAX_TEAM_TAGS,
+                    count=len(self.team_tags),
                 )
             )
 

@@ -4,15 +4,18 @@ Every change to a post is one transaction: the summary (guarded by its version, 
 edits never overwrite each other silently), the body when it changed, and an activity entry.
 """
 
+import re
 from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
 from app.store import Conflict, connection, keys, lost_conditions_raise, people
 from app.store.models import Activity, Post, PostBody, Team
 from app.store.reminders import ReminderWrites
+from app.store.teams import MAX_TEAM_TAGS
 
 TRASH_KEPT_FOR = timedelta(days=30)
 SUMMARY_FIELDS = ("title", "channels", "owner_id", "due", "zone", "status", "tags", "reviewer_id")
@@ -69,8 +72,12 @@ def create(
     published_url: str | None = None,
     activity: str = "created",
     reminders: ReminderWrites | None = None,
+    known_tags: Iterable[str] | None = (),
 ) -> None:
-    """Write a new post's summary, body and first history entry together."""
+    """Write a new post's summary, body and first history entry together.
+
+    ``known_tags`` are the team's tags as the caller read them: only others are added.
+    """
     with _writing(reminders) as transaction:
         transaction.save(post, condition=Post.pk.does_not_exist())
         transaction.save(
@@ -82,7 +89,7 @@ def create(
             )
         )
         transaction.save(_entry(post, post.created_by, activity, post.created_at))
-        _remember_tags(transaction, post)
+        _remember_tags(transaction, post, known_tags)
 
 
 def preview(post: Post, summary: dict) -> Post:
@@ -118,6 +125,7 @@ def update(
     kind: str = "changed",
     text: str = "",
     reminders: ReminderWrites | None = None,
+    known_tags: Iterable[str] | None = (),
 ) -> Post:
     """Apply changes to a loaded post; raise PostConflict if it changed since it was loaded.
 
@@ -139,6 +147,8 @@ def update(
     )
     if not changes and not text:
         return post
+    # Tags the post had are not new: one an admin took off the team's list stays off.
+    known_tags = {*(known_tags or ()), *(post.tags or ())}
     for field, value in summary.items():
         setattr(post, field, value)
     for field, value in body_fields.items():
@@ -150,7 +160,7 @@ def update(
         if any(field in BODY_FIELDS for field in changes):
             transaction.save(body)
         transaction.save(_entry(post, actor, kind, now, changes=changes, text=text))
-        _remember_tags(transaction, post)
+        _remember_tags(transaction, post, known_tags)
     return post
 
 
@@ -250,7 +260,8 @@ def comment(post: Post, *, actor: str, text: str, now: datetime) -> Activity:
 
 
 def history(team_id: str, post_id: str) -> list[Activity]:
-    """Comments and changes of a post, newest first: one Query."""
+    """All comments and changes of a post, newest first (for checks and benchmarks: the
+    panel reads a page at a time, ``activity_page``)."""
     return list(
         Activity.query(
             keys.team(team_id),
@@ -259,6 +270,43 @@ def history(team_id: str, post_id: str) -> list[Activity]:
             scan_index_forward=False,
         )
     )
+
+
+# Where a page of a post's activity starts: the time and id of the last entry shown before it.
+_CURSOR = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-z]{8}")
+
+
+class BadCursor(ValueError):
+    """A page cursor that no entry of this post could have given."""
+
+
+def activity_page(
+    team_id: str, post_id: str, *, size: int, before: str | None = None
+) -> tuple[list[Activity], str | None]:
+    """A page of a post's comments and changes, newest first, and the cursor of the next
+    (older) page, or None: one Query reading ``size + 1`` items at most.
+
+    ``before`` is a cursor this function gave; the Query starts after that entry
+    (``ExclusiveStartKey``) and stays within this post's entries (``begins_with``).
+    """
+    start = None
+    if before is not None:
+        if not _CURSOR.fullmatch(before):
+            raise BadCursor(before)
+        start = {"pk": {"S": keys.team(team_id)}, "sk": {"S": Activity.prefix(post_id) + before}}
+    found = list(
+        Activity.query(
+            keys.team(team_id),
+            Activity.sk.startswith(Activity.prefix(post_id)),
+            consistent_read=True,
+            scan_index_forward=False,
+            limit=size + 1,  # one more than shown: whether there is an older page
+            last_evaluated_key=start,
+        )
+    )
+    shown = found[:size]
+    older = shown[-1].sk.removeprefix(Activity.prefix(post_id)) if len(found) > size else None
+    return shown, older
 
 
 def due_between(team_id: str, start: datetime, end: datetime) -> list[Post]:
@@ -309,12 +357,17 @@ def _entry(post: Post, actor: str, kind: str, now: datetime, **details) -> Activ
     return Activity.new(post.team_id, post.post_id, person_id=actor, kind=kind, at=now, **details)
 
 
-def _remember_tags(transaction: TransactWrite, post: Post) -> None:
-    if post.tags:
+def _remember_tags(transaction: TransactWrite, post: Post, known: Iterable[str] | None) -> None:
+    """Add the post's tags the team did not know to its list, which keeps at most
+    MAX_TEAM_TAGS: a write that would go beyond (a stale page, two saves at once) is refused
+    with the whole change, as a PostConflict."""
+    new = set(post.tags or ()) - set(known or ())
+    if new:
+        room = Team.tags.does_not_exist() | (size(Team.tags) <= MAX_TEAM_TAGS - len(new))
         transaction.update(
             Team(*Team.key(post.team_id)),
-            actions=[Team.tags.add(post.tags)],
-            condition=Team.pk.exists(),
+            actions=[Team.tags.add(new)],
+            condition=Team.pk.exists() & room,
         )
 
 
