@@ -88,8 +88,10 @@ def _injected_response(event_name: str, request):
     return None
 
 
-def dynamodb_error(request, code: str, reasons: list | None = None) -> AWSResponse:
-    body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}
+def dynamodb_error(
+    request, code: str, reasons: list | None = None, message: str = "injected"
+) -> AWSResponse:
+    body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
     if reasons is not None:
         body["CancellationReasons"] = reasons
     return AWSResponse(
@@ -114,19 +116,24 @@ def ses_error(request, code: str) -> AWSResponse:
 # DynamoDB's item size limit (names and values, UTF-8), which moto does not apply to the items
 # of a transaction: without this check a write too large for DynamoDB passes every test.
 ITEM_LIMIT_BYTES = 400 * 1024
+ITEM_TOO_LARGE = "Item size has exceeded the maximum allowed size"  # DynamoDB's words
+
+
+def item_bytes(item: dict) -> int:
+    """An item's size as DynamoDB counts it, from its attributes in DynamoDB's JSON."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    return sum(len(name.encode()) + DynamoType(value).size() for name, value in item.items())
 
 
 def _refuse_transactions_with_items_over_the_limit(event_name: str, request):
     if event_name != "before-send.dynamodb.TransactWriteItems":
         return None
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
     body = json.loads(request.body)
     for entry in body.get("TransactItems", []):
         item = (entry.get("Put") or {}).get("Item") or {}
-        size = sum(len(name.encode()) + DynamoType(value).size() for name, value in item.items())
-        if size > ITEM_LIMIT_BYTES:
-            return dynamodb_error(request, "ValidationException")
+        if item_bytes(item) > ITEM_LIMIT_BYTES:
+            return dynamodb_error(request, "ValidationException", message=ITEM_TOO_LARGE)
     return None
 
 
@@ -315,7 +322,8 @@ class People:
     def join(self, team, someone, role: str):
         now = self.now()
         with self.app.app_context():
-            raw = teams.invite(team, address=someone.email, role=role, invited_by="Test", now=now)
+            stored = teams.team(team.team_id)  # the model, as the invite route has it
+            raw = teams.invite(stored, address=someone.email, role=role, invited_by="Test", now=now)
             teams.accept_invite(people.token(raw, now), someone, now)
 
     def post(self, team, *, owner, created_by, status: str, title: str = "Tasting recap"):

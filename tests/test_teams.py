@@ -314,3 +314,53 @@ def test_a_team_sends_at_most_twenty_invitations_a_day(app, folks, cantina):
     refused = _invite(folks.client_for(anna), team, "one-more@example.com")
     assert refused.status_code == 429
     assert len(outbox(app)) == 20
+
+
+# The limits that keep team and person items small (tests/test_size_limits.py) -------------
+
+
+def test_a_full_team_refuses_one_more_invitation_with_a_message(app, folks, cantina, monkeypatch):
+    anna, team = cantina
+    monkeypatch.setattr(teams, "MAX_PEOPLE", 3)
+    admin = folks.client_for(anna)
+    for number in range(2):  # Anna and two invitations: three people
+        assert _invite(admin, team, f"guest{number}@example.com").status_code == 302
+    refused = _invite(admin, team, "one-more@example.com")
+    assert refused.status_code == 422 and "room for 3 people" in refused.text
+    assert len(teams.pending_invites(team.team_id, anna.created_at)) == 2
+    assert len(outbox(app)) == 2
+
+
+def test_an_invitation_into_a_team_that_filled_up_meanwhile_joins_no_one(
+    app, folks, cantina, monkeypatch
+):
+    anna, team = cantina
+    _invite(folks.client_for(anna), team)
+    folks.join(team, folks.person("carla@example.com", "Carla"), "viewer")
+    monkeypatch.setattr(teams, "MAX_PEOPLE", 2)
+    response = app.test_client().post(link_in(outbox(app)[0]))
+    # In the language of the team the invitation is for.
+    assert response.status_code == 409 and "non ha posto per nessun altro" in response.text
+    assert set(teams.team(team.team_id).member_entries()) == {
+        anna.person_id,
+        people.person_by_email("carla@example.com").person_id,
+    }
+
+
+def test_one_person_is_in_a_bounded_number_of_teams(app, folks, cantina, monkeypatch):
+    anna, _team = cantina
+    monkeypatch.setattr(teams, "MAX_TEAMS_PER_PERSON", 1)
+    refused = folks.client_for(anna).post(
+        "/teams/new", data={"team_name": "Enoteca", "team_zone": "UTC", "team_language": "en"}
+    )
+    assert refused.status_code == 422 and "the most one person can be in" in refused.text
+    assert list(people.person(anna.person_id).team_entries()) == [_team.team_id]
+
+
+def test_a_team_has_a_bounded_number_of_channels(app, folks, cantina, monkeypatch):
+    anna, team = cantina
+    monkeypatch.setattr(teams, "MAX_CHANNELS", len(team.channels))
+    admin = folks.client_for(anna)
+    refused = admin.post(f"/t/{team.team_id}/channels", data={"name": "Mastodon"})
+    assert refused.status_code == 422 and "at most" in refused.text
+    assert teams.team(team.team_id).channels == team.channels

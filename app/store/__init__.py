@@ -4,7 +4,7 @@ Routes call the named functions in ``people``, ``teams``, ``posts`` and ``remind
 them builds a raw request. The access patterns are listed in ``models``.
 """
 
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from botocore.exceptions import BotoCoreError
 from pynamodb.connection import Connection
@@ -35,8 +35,23 @@ class NotFound(StoreError):
 
 def conditional_failure(error: Exception) -> bool:
     """Whether a PynamoDB write error is a lost condition (rather than an outage)."""
+    if item_too_large(error):  # a cancelled transaction, but no one else's change
+        return False
     cause = getattr(error, "cause_response_code", None)
     return cause in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+def item_too_large(error: Exception) -> bool:
+    """Whether DynamoDB refused a write because an item would pass its 400 KB limit.
+
+    The forms' limits keep every item under it (tests/test_size_limits.py); this is what
+    turns a mistake in those limits into a clear "too large" page rather than an outage or a
+    conflict. DynamoDB says so in the error, or in a transaction's cancellation reasons.
+    """
+    messages = [getattr(error, "cause_response_message", None)]
+    with suppress(AttributeError):  # only a transaction's error has reasons
+        messages += [reason.message for reason in error.cancellation_reasons if reason]
+    return any("item size has exceeded" in (message or "").lower() for message in messages)
 
 
 @contextmanager

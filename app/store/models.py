@@ -40,7 +40,12 @@ across teams ("My calendar")        owner_sk BETWEEN a, b (eventually consistent
 ideas (undated posts) of team T     Query LSI ``ideas``: pk = TEAM#T (oldest first)
 trash of team T                     Query LSI ``trash``: pk = TEAM#T
 one post, its body                  GetItem TEAM#T / POST#x and BODY#x
-activity of a post                  Query pk = TEAM#T, sk begins_with LOG#x#
+activity of a post, newest first,   Query pk = TEAM#T, sk begins_with LOG#x#, descending,
+a page at a time (the post panel)   Limit = page + 1 (the one more says an older page exists);
+                                    the older page starts after the last entry shown
+                                    (ExclusiveStartKey), so no page reads all of them
+all activity of a post (for         the same Query, every page: only when a post's deadline
+re-planning a passed deadline)      changes after some of its nudges' moments have passed
 schedules of team T                 Query pk = TEAM#T, sk begins_with SCHEDULE#
 members of team T (with roles)      GetItem TEAM#T (its ``members`` map)
 pending invites of team T           Query pk = TEAM#T, sk begins_with INVITE#
@@ -58,6 +63,15 @@ person's ``teams`` map. Both are small (a small team's people, a person's teams)
 read with the item a request loads anyway, so a team page needs no extra request to know who
 may do what or whose initials go on a post. Renaming a person or a team updates the copies in
 the same way.
+
+Item sizes. DynamoDB refuses an item over 400 KB, and moto lets one through inside a
+transaction; every item therefore has a bound, from the limits the forms and the store apply,
+measured at those limits with the widest UTF-8 text (tests/test_size_limits.py): a team with
+100 people (members and invitations), 30 channels and 200 tags ~112 KB; a person in 50 teams
+~20 KB; a post body ~352 KB (copy and notes 350,000 bytes together, the reason for its own
+item); a post summary ~8 KB; a history entry ~17 KB (it records that copy or notes changed,
+not their text); every other item under 2 KB. A write DynamoDB still refuses as too large is
+a 413 page, never an outage or a conflict (``item_too_large``).
 
 No code path scans. Read-your-writes: every team view reads the base table or one of its LSIs
 with ``ConsistentRead``, and LSIs are written in the same operation as the item, so a saved or

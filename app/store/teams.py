@@ -9,7 +9,15 @@ from datetime import datetime, timedelta
 
 from pynamodb.transactions import TransactWrite
 
-from app.store import Conflict, NotFound, connection, keys, lost_conditions_raise, people
+from app.store import (
+    Conflict,
+    NotFound,
+    StoreError,
+    connection,
+    keys,
+    lost_conditions_raise,
+    people,
+)
 from app.store.models import Invite, Member, Person, SignInToken, Team
 
 ROLES = ("admin", "editor", "viewer")
@@ -26,10 +34,30 @@ DEFAULT_CHANNELS = [
 ]
 INVITE_VALID_FOR = timedelta(days=7)
 TRANSACTION_LIMIT = 100
+# The team item keeps every tag its posts use (for autocompletion and the tag filter, on every
+# calendar page): capped, so the item and those pages stay small (200 tags of 40 characters are
+# at most 32 KB). An admin removes tags to make room.
+MAX_TEAM_TAGS = 200
+
+
+# Cadenza is for small teams, and these keep the team and person items small at their largest
+# (tests/test_size_limits.py): a team's people (members and pending invitations), the teams
+# one person is in, a team's channels.
+MAX_PEOPLE = 100
+MAX_TEAMS_PER_PERSON = 50
+MAX_CHANNELS, MAX_CHANNEL_NAME = 30, 30
 
 
 class LastAdmin(Conflict):
     """The change would leave the team without an admin."""
+
+
+class Full(StoreError):
+    """The team has room for no one else, or the person is in as many teams as one can be."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what  # "team" or "person"
 
 
 def team(team_id: str) -> Team | None:
@@ -50,6 +78,8 @@ def _entry(someone: Person, role: str, now: datetime) -> dict:
 
 
 def create_team(creator: Person, *, name: str, zone: str, language: str, now: datetime) -> Team:
+    if len(creator.team_entries()) >= MAX_TEAMS_PER_PERSON:
+        raise Full("person")
     team_id = keys.new_id()
     created = Team(
         *Team.key(team_id),
@@ -79,24 +109,30 @@ def _add_to_person(transaction: TransactWrite, someone: Person, joined: Team, ro
 
 
 def update_team(changed: Team, *, name: str, zone: str, language: str) -> None:
-    """Change a team's settings; a new name is copied to every member's team list."""
-    renamed = name != changed.name
-    changed.update(
-        actions=[Team.name.set(name), Team.zone.set(zone), Team.language.set(language)],
-        condition=Team.pk.exists(),
-    )
-    if not renamed:
-        return
-    # Each chunk is atomic; a retry of a half-done rename is harmless (same value again).
-    member_ids = list(changed.member_entries())
-    for start in range(0, len(member_ids), TRANSACTION_LIMIT):
+    """Change a team's settings; a new name is copied to every member's team list.
+
+    The team item goes in the transaction of the last copies (the only one for a team of
+    fewer than 100 people): a rename that fails part-way leaves the team its old name, so the
+    person who tries again renames it everywhere (a copy written twice is the same value).
+    """
+    copies = list(changed.member_entries()) if name != changed.name else []
+    size = TRANSACTION_LIMIT - 1
+    chunks = [copies[start : start + size] for start in range(0, len(copies), size)] or [[]]
+    for chunk in chunks:
         with TransactWrite(connection=connection()) as transaction:
-            for person_id in member_ids[start : start + TRANSACTION_LIMIT]:
+            for person_id in chunk:
                 transaction.update(
                     Person(*Person.key(person_id)),
                     actions=[Person.teams[changed.team_id]["name"].set(name)],
                     condition=Person.teams[changed.team_id].exists(),
                 )
+            if chunk is chunks[-1]:
+                transaction.update(
+                    changed,
+                    actions=[Team.name.set(name), Team.zone.set(zone), Team.language.set(language)],
+                    condition=Team.pk.exists(),
+                )
+    changed.name, changed.zone, changed.language = name, zone, language
 
 
 def set_lead_minutes(changed: Team, minutes: list[int]) -> None:
@@ -107,6 +143,12 @@ def set_lead_minutes(changed: Team, minutes: list[int]) -> None:
 def set_channels(changed: Team, channels: list[str]) -> None:
     with lost_conditions_raise(NotFound("team")):
         changed.update(actions=[Team.channels.set(channels)], condition=Team.pk.exists())
+
+
+def forget_tags(changed: Team, tags: set[str]) -> None:
+    """Take tags out of the team's list (posts keep them)."""
+    with lost_conditions_raise(NotFound("team")):
+        changed.update(actions=[Team.tags.delete(tags)], condition=Team.pk.exists())
 
 
 def change_role(team_id: str, person_id: str, role: str) -> None:
@@ -176,6 +218,8 @@ def _admin_count_change(was: str | None, becomes: str | None):
 
 def invite(to_team: Team, *, address: str, role: str, invited_by: str, now: datetime) -> str:
     """Create an invitation and its single-use sign-in token; return the raw token."""
+    if len(to_team.member_entries()) + len(pending_invites(to_team.team_id, now)) >= MAX_PEOPLE:
+        raise Full("team")
     raw = people.new_secret()
     token_hash = people.hash_secret(raw)
     expires = now + INVITE_VALID_FOR
@@ -232,6 +276,10 @@ def accept_invite(token: SignInToken, someone: Person, now: datetime) -> Team:
         raise NotFound("team")
     token_hash = token.pk.removeprefix("TOKEN#")
     joins = joined.member(someone.person_id) is None
+    if joins and len(joined.member_entries()) >= MAX_PEOPLE:
+        raise Full("team")
+    if joins and len(someone.team_entries()) >= MAX_TEAMS_PER_PERSON:
+        raise Full("person")
     with lost_conditions_raise(NotFound("invite")), TransactWrite(connection=connection()) as tx:
         tx.update(
             token, actions=[SignInToken.used_at.set(now)], condition=people.redeem_condition(now)

@@ -38,16 +38,27 @@ def index():
 def new():
     form = TeamForm(posted(), team_zone=g.person.zone, team_language=g.person.language)
     if request.method == "POST" and form.validate():
-        created = teams.create_team(
-            g.person,
-            name=form.team_name.data,
-            zone=form.team_zone.data,
-            language=form.team_language.data,
-            now=now(),
-        )
-        session["team"] = created.team_id
-        flash(_("Team %(name)s is ready. Invite your people next.", name=created.name), "success")
-        return go(url_for("teams.members", team_id=created.team_id))
+        try:
+            created = teams.create_team(
+                g.person,
+                name=form.team_name.data,
+                zone=form.team_zone.data,
+                language=form.team_language.data,
+                now=now(),
+            )
+        except teams.Full:
+            form.team_name.errors.append(
+                _(
+                    "You are in %(count)d teams, the most one person can be in. Leave one first.",
+                    count=teams.MAX_TEAMS_PER_PERSON,
+                )
+            )
+        else:
+            session["team"] = created.team_id
+            flash(
+                _("Team %(name)s is ready. Invite your people next.", name=created.name), "success"
+            )
+            return go(url_for("teams.members", team_id=created.team_id))
     status = 422 if request.method == "POST" else 200
     return render("teams/new.html", "team_form", status, form=form)
 
@@ -131,9 +142,19 @@ def invite(team_id: str):
             )
             return _members_page(team, invite_form=form, status=429, block="invitations")
         else:
-            raw = teams.invite(
-                team, address=address, role=form.role.data, invited_by=g.person.name, now=now()
-            )
+            try:
+                raw = teams.invite(
+                    team, address=address, role=form.role.data, invited_by=g.person.name, now=now()
+                )
+            except teams.Full:
+                form.email.errors.append(
+                    _(
+                        "A team has room for %(count)d people, invitations included. Withdraw "
+                        "an invitation or remove someone first.",
+                        count=teams.MAX_PEOPLE,
+                    )
+                )
+                return _members_page(team, invite_form=form, status=422, block="invitations")
             try:
                 send_invite_email(team, address, raw)
             except mail.TeamLimitReached:
