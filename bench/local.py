@@ -112,11 +112,24 @@ class LocalServer:
         self.link = re.search(r"http://\S+/login/[\w-]+", output).group(0)
         self.aws_endpoint = re.search(r"AWS emulator \(DynamoDB \+ SES\): (\S+)", output).group(1)
 
-    def sign_in(self, browser: requests.Session) -> None:
-        confirm = browser.get(self.link)
+    def sign_in(self, browser: requests.Session, link: str | None = None) -> None:
+        """Follow a sign-in link (the demo admin's printed one unless given another)."""
+        link = link or self.link
+        confirm = browser.get(link)
         token = re.search(r'name="csrf_token" value="([^"]+)"', confirm.text).group(1)
-        response = browser.post(self.link, data={"csrf_token": token})
+        response = browser.post(link, data={"csrf_token": token})
         assert response.status_code == 200, response.status_code
+
+    def app(self):
+        """A Cadenza app in this process on the server's data folder and emulator."""
+        config = Config.from_env(
+            {
+                "CADENZA_MODE": "local",
+                "CADENZA_DATA_DIR": str(self.data_dir),
+                "CADENZA_AWS_ENDPOINT": self.aws_endpoint,
+            }
+        )
+        return create_app(config)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -126,14 +139,7 @@ class LocalServer:
 def _add_posts(server: LocalServer, now: datetime) -> tuple[str, list[Post]]:
     """Write the posts through the server's emulator; return the demo team's id and the
     posts of this month."""
-    config = Config.from_env(
-        {
-            "CADENZA_MODE": "local",
-            "CADENZA_DATA_DIR": str(server.data_dir),
-            "CADENZA_AWS_ENDPOINT": server.aws_endpoint,
-        }
-    )
-    app = create_app(config)
+    app = server.app()
     with app.app_context():
         admin = people.person_by_email(DEMO_ADMIN)
         team_id = next(iter(admin.teams))

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from app.store import meter, people, teams
 from tests import test_nudges
+from tests.formdata import form_in
 from tests.test_nudges import _links, ask_for_review, make_post, pending_kinds, rome, run, sent
 
 # The fixtures of tests/test_nudges.py: Cantina Aurora with Anna (admin, English) and Marco
@@ -132,9 +133,10 @@ def test_a_runs_cost_follows_the_due_nudges_not_the_posts(nudging):
         outcome = run(nudging, rome(2026, 12, 4, 12))
     assert outcome.sent == 3
     # One Query per day bucket (today and 7 catch-up days), then per nudge: claim, one
-    # BatchGetItem for what it is about, and the transaction that marks it sent.
+    # BatchGetItem for what it is about, the team's count of the day's mail, and the
+    # transaction that marks it sent.
     assert counted.calls.count("Query") == 8
-    assert len(counted.calls) == 8 + 3 * 3
+    assert len(counted.calls) == 8 + 3 * 4
 
 
 # Escalations that tell the truth -----------------------------------------------------------
@@ -325,3 +327,53 @@ def test_a_snoozed_overdue_nudge_does_not_come_minutes_after_the_next_one(nudgin
     for minute in (1, 11, 21):  # overdue nudge 3 was due at 12:00, the snoozed one at 12:10
         run(nudging, rome(2026, 12, 7, 12, minute))
     assert len(mails_to(nudging, "anna@example.com")) == before + 1
+
+
+# A deadline planned again ------------------------------------------------------------------
+
+
+def _drag(world, post, day: str) -> None:
+    """Anna drops the post on ``day`` in the month view, from the post as it is now."""
+    client = world["folks"].client_for(world["anna"])
+    shown = form_in(client.get(f"/t/{post.team_id}/posts/{post.post_id}").text, id="move-form")
+    data = {**shown.data().to_dict(), "date": day, "month": day[:7]}
+    moved = client.post(f"/t/{post.team_id}/posts/{post.post_id}/move", data=data)
+    assert moved.status_code in (200, 302), moved.text
+
+
+def test_an_overdue_post_dragged_away_and_back_is_not_nudged_again(nudging, clock):
+    anna = nudging["anna"]
+    post = make_post(nudging, anna, rome(2026, 12, 5, 10))
+    run(nudging, rome(2026, 12, 5, 12))
+    assert [m["subject"][:7] for m in sent(nudging)] == ["Overdue"]
+    clock.move_to(rome(2026, 12, 5, 12, 10))
+    _drag(nudging, post, "2026-12-09")  # a slip of the mouse, undone at once
+    _drag(nudging, post, "2026-12-05")
+    run(nudging, rome(2026, 12, 5, 12, 15))
+    assert len(sent(nudging)) == 1, "the same overdue nudge again"
+    assert line(timeline(nudging, post, anna), "Overdue nudge 1").startswith(
+        "Overdue nudge 1 · sent to Anna Rossi"
+    )
+    run(nudging, rome(2026, 12, 6, 12))  # the next one comes on its day
+    assert len(mails_to(nudging, "anna@example.com")) == 2
+
+
+def test_an_overdue_post_trashed_and_restored_is_not_nudged_again(nudging, folks, clock):
+    anna = nudging["anna"]
+    post = make_post(nudging, anna, rome(2026, 12, 5, 10))
+    run(nudging, rome(2026, 12, 5, 12))
+    clock.move_to(rome(2026, 12, 5, 12, 10))
+    client = folks.client_for(anna)
+    for action in ("trash", "restore"):
+        answer = client.post(f"/t/{post.team_id}/posts/{post.post_id}/{action}")
+        assert answer.status_code in (200, 302)
+    run(nudging, rome(2026, 12, 5, 12, 15))
+    assert len(sent(nudging)) == 1, "the same overdue nudge again"
+
+
+def test_someone_removed_from_the_team_is_not_nudged_about_its_posts(nudging):
+    make_post(nudging, nudging["marco"], rome(2026, 12, 5, 10))
+    teams.remove_member(nudging["team_id"], nudging["marco"].person_id)
+    outcome = run(nudging, rome(2026, 12, 4, 10, 1))  # the day-before nudge's moment
+    assert outcome.sent == 0 and outcome.cancelled == 1
+    assert sent(nudging) == []

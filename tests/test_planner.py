@@ -535,7 +535,10 @@ def _move(client, team, post, day, **overrides):
     )
 
 
-def test_a_dropped_post_keeps_its_local_time_across_a_dst_switch(app, cantina):
+def test_a_dropped_post_keeps_its_local_time_across_a_dst_switch(app, cantina, clock):
+    # Before both dates: an ordinary move (onto a deadline whose nudges have not had their
+    # moments yet, which reads nothing more).
+    clock.move_to(_rome(2026, 10, 1, 12))
     team, anna = cantina["team"], cantina["anna"]
     post = _post(team, anna, _rome(2026, 10, 20, 9, 45), "Across DST")
     client = cantina["folks"].client_for(anna)

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
-from app.store.models import Member, Post, Reminder, Team
+from app.store import keys
+from app.store.models import Activity, Member, Post, Reminder, Team
 from app.store.reminders import ReminderWrites, pending
 
 # The lead times a person can choose, in minutes.
@@ -143,10 +144,29 @@ def _passed(before: Post | None, after: Post, team: Team, now: datetime) -> set[
     """
     if before is None or before.due != after.due or _deadline_owner(after, team) is None:
         return set()
-    owner = _deadline_owner(before, team)
+    return passed_kinds(before, team, now)
+
+
+def passed_kinds(post: Post, team: Team, now: datetime) -> set[str]:
+    """The deadline nudges whose moment for the post's deadline has passed."""
+    owner = _deadline_owner(post, team)
     if owner is None:
         return set()
-    return {nudge.kind for nudge in _deadline_moments(before, owner, team) if nudge.due <= now}
+    return {nudge.kind for nudge in _deadline_moments(post, owner, team) if nudge.due <= now}
+
+
+def sent_for(history: list[Activity], due: datetime | None, deadline: datetime) -> dict:
+    """The deadline nudges a post's history (newest first) shows sent while it was due at
+    ``deadline``, by kind; ``due`` is its due time now. Walking back through the history, each
+    change of the due time says what it was before."""
+    then, wanted, found = keys.instant(due) if due else "", keys.instant(deadline), {}
+    for entry in history:
+        if entry.kind == "nudged" and then == wanted and entry.text in DEADLINE_KINDS:
+            found.setdefault(entry.text, entry)
+        for name, earlier, _later in entry.change_list():
+            if name == "due":
+                then = earlier
+    return found
 
 
 def review_nudges(post: Post, team: Team, now: datetime) -> list[Planned]:
@@ -197,13 +217,20 @@ def next_digest(member_zone: str, at: str, now: datetime) -> datetime:
     raise AssertionError("unreachable: a day always has a next morning")
 
 
-def reminder_writes(before: Post | None, after: Post, team: Team, now: datetime) -> ReminderWrites:
+def reminder_writes(
+    before: Post | None, after: Post, team: Team, now: datetime, sent: dict | None = None
+) -> ReminderWrites:
     """What to write when a post goes from ``before`` to ``after``: nothing if neither its
-    deadline nor its review changed (so nudges already sent are not sent again)."""
+    deadline nor its review changed (so nudges already sent are not sent again). ``sent``:
+    the nudges already sent for ``after``'s deadline (``sent_for``), recorded as sent again
+    instead of planned (a post moved away and back, or trashed and restored)."""
     writes = ReminderWrites()
     if deadline_changed(before, after):
         kept = _passed(before, after, team, now)
-        _replace(writes, after, DEADLINE_KINDS, deadline_nudges(after, team, now), kept)
+        sent = {kind: entry for kind, entry in (sent or {}).items() if kind not in kept}
+        planned = deadline_nudges(after, team, now)
+        _replace(writes, after, DEADLINE_KINDS, planned, kept | set(sent))
+        writes.put.extend(_already_sent(after, kind, entry) for kind, entry in sent.items())
     if review_changed(before, after):
         _replace(writes, after, REVIEW_KINDS, review_nudges(after, team, now))
     return writes
@@ -252,6 +279,20 @@ def _replace(
                 )
             )
         )
+
+
+def _already_sent(post: Post, kind: str, entry: Activity) -> Reminder:
+    return Reminder(
+        *Reminder.key(post.team_id, post.post_id, kind),
+        team_id=post.team_id,
+        post_id=post.post_id,
+        kind=kind,
+        person_id=entry.person_id,
+        due=entry.at,
+        for_due=post.due,
+        state="sent",
+        sent_at=entry.at,
+    )
 
 
 # The order of a post's nudges: the deadline's in sequence (numbers compared as numbers), then

@@ -109,9 +109,23 @@ def _check(team: Team, actor: str, before: Post | None, after: Post) -> None:
         raise refused
 
 
+def _replan(before: Post, after: Post, team: Team, now: datetime):
+    """The nudges to write for a change. A deadline planned again when some of its moments
+    have passed (moved away and back, trashed and restored) costs one Query of the post's
+    history: the nudges already sent for that deadline are not sent a second time."""
+    sent = {}
+    replanned = plan.deadline_changed(before, after) and plan.passed_kinds(after, team, now)
+    # A hand-over keeps the deadline, whose passed moments the plan in force knows (_passed).
+    handed_over = before.due == after.due and plan.passed_kinds(before, team, now)
+    if replanned and not handed_over:
+        sent = plan.sent_for(posts.history(after.team_id, after.post_id), before.due, after.due)
+    return plan.reminder_writes(before, after, team, now, sent)
+
+
 def create(post: Post, team: Team, now: datetime, **body) -> None:
     _check(team, post.created_by, None, post)
-    posts.create(post, reminders=plan.reminder_writes(None, post, team, now), **body)
+    writes = plan.reminder_writes(None, post, team, now)
+    posts.create(post, reminders=writes, known_tags=team.tags, **body)
 
 
 def update(
@@ -128,7 +142,7 @@ def update(
 ) -> Post:
     after = posts.preview(post, summary)
     _check(team, actor, post, after)
-    writes = plan.reminder_writes(post, after, team, now)
+    writes = _replan(post, after, team, now)
     writes.put.extend(extra_reminders)
     return posts.update(
         post,
@@ -138,6 +152,7 @@ def update(
         actor=actor,
         now=now,
         reminders=writes,
+        known_tags=team.tags,
         **details,
     )
 
@@ -183,7 +198,7 @@ def move(
         zone=zone,
         actor=actor,
         now=now,
-        reminders=plan.reminder_writes(before, after, team, now),
+        reminders=_replan(before, after, team, now),
     )
 
 
@@ -197,5 +212,5 @@ def trash(post: Post, body: PostBody, team: Team, *, actor: str, now: datetime) 
 def restore(post: Post, body: PostBody, team: Team, *, actor: str, now: datetime) -> None:
     after = posts.preview(post, {"deleted_at": None})
     _check(team, actor, post, after)
-    writes = plan.reminder_writes(post, after, team, now)
+    writes = _replan(post, after, team, now)
     posts.restore(post, body, actor=actor, now=now, reminders=writes)
