@@ -276,6 +276,9 @@ class Job:
         if post.deleted_at is not None:
             return "post_trashed"
         kind = reminder.kind
+        # Someone removed from the team (or who left) hears nothing more about its posts.
+        if kind != "escalate" and context.team.member(reminder.person_id) is None:
+            return "left_team"
         if kind.startswith("review-"):
             if post.status != "in_review" or post.reviewer_id != reminder.person_id:
                 return "review_over"

@@ -46,6 +46,7 @@ NOTES = {
     "post_done": _l("the post is done"),
     "post_moved": _l("the post was moved"),
     "other_owner": _l("the post has another owner"),
+    "left_team": _l("they are no longer in the team"),
     "past_due": _l("past due: the overdue nudge went instead"),
     "superseded": _l("superseded by a more relevant nudge sent at the same time"),
     "one_a_day": _l("moved: overdue nudges come one a day"),
