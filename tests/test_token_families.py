@@ -16,7 +16,7 @@ again.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -275,6 +275,7 @@ SCENARIOS = ("first use", "reuse", "expired", "another kind's route")
 @example(scenario="reuse", edit=("low bits", 1, 1))
 @example(scenario="expired", edit=("as mailed",))
 @example(scenario="another kind's route", edit=("as mailed",))
+@example(scenario="another kind's route", edit=("pad", "%3D"))  # found by a CI run
 def test_a_token_acts_once_on_its_own_route_in_its_lifetime_and_a_refused_one_writes_nothing(
     world, clock, name, scenario, edit
 ):
@@ -305,6 +306,9 @@ def test_a_token_acts_once_on_its_own_route_in_its_lifetime_and_a_refused_one_wr
         for route in ROUTES - {family.kind.path}:
             answer = send(world, route.format(token=spelled))
             # Sent to the action route, an unsubscribe link leads to its own page (a GET).
-            own_page = answer.location == family.kind.path.format(token=spelled)
+            # (A spelling with %3D arrives, and is sent on, as "=".)
+            own_page = unquote(answer.location or "") == unquote(
+                family.kind.path.format(token=spelled)
+            )
             if not (answer.status == 302 and own_page and not answer.writes):
                 assert_refused(world, answer, before)
