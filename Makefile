@@ -38,8 +38,12 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The suite runs on every core (pytest-xdist: each worker has its own in-process moto, its own
+# servers on free ports and its own Chromium); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 test: $(VENV)/.installed translations lint $(VNU)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The suite again with the machine's clock moved (Debian's faketime) to a night in Rome on a
 # DST-switch day: a test that depends on when it runs fails here. The default, 00:30 UTC on
@@ -51,7 +55,7 @@ FAKED := TZ=UTC FAKETIME_DONT_RESET=1 faketime -f '@$(FAKE_NOW)'
 test-any-hour: $(VENV)/.installed translations $(VNU)
 	@faked="$$($(FAKED) $(BIN)/python -c 'import datetime; print(datetime.date.today())')"; \
 	[ "$$faked" = "$(firstword $(FAKE_NOW))" ] || { echo "faketime did not move the clock"; exit 1; }
-	$(FAKED) $(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+	$(FAKED) $(PYTEST) --ignore=tests/browser $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed translations
 	@set -e; for script in bench/*.py; do \
