@@ -261,37 +261,38 @@ def _replace(
     for kind in kinds:
         if kind in kept:
             continue
-        key = Reminder.key(post.team_id, post.post_id, kind)
         nudge = wanted.get(kind)
         if nudge is None:
-            writes.delete.append(Reminder(*key))
+            writes.delete.append(Reminder(*Reminder.key(post.team_id, post.post_id, kind)))
             continue
         writes.put.append(
             pending(
-                Reminder(
-                    *key,
-                    team_id=post.team_id,
-                    post_id=post.post_id,
-                    kind=kind,
-                    person_id=nudge.person_id,
-                    due=nudge.due,
-                    for_due=nudge.for_due,
+                _reminder(
+                    post, kind, person_id=nudge.person_id, due=nudge.due, for_due=nudge.for_due
                 )
             )
         )
 
 
 def _already_sent(post: Post, kind: str, entry: Activity) -> Reminder:
-    return Reminder(
-        *Reminder.key(post.team_id, post.post_id, kind),
-        team_id=post.team_id,
-        post_id=post.post_id,
-        kind=kind,
+    return _reminder(
+        post,
+        kind,
         person_id=entry.person_id,
         due=entry.at,
         for_due=post.due,
         state="sent",
         sent_at=entry.at,
+    )
+
+
+def _reminder(post: Post, kind: str, **values) -> Reminder:
+    return Reminder(
+        *Reminder.key(post.team_id, post.post_id, kind),
+        team_id=post.team_id,
+        post_id=post.post_id,
+        kind=kind,
+        **values,
     )
 
 
