@@ -39,9 +39,11 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 # The suite runs on every core (pytest-xdist: each worker has its own in-process moto, its own
-# servers on free ports and its own Chromium); PYTEST_WORKERS=0 runs it in one process.
+# servers on free ports and its own Chromium); PYTEST_WORKERS=0 runs it in one process. A test
+# file stays on one worker, in order: the deploy rehearsal's later tests read what its earlier
+# ones did.
 PYTEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 test: $(VENV)/.installed translations lint $(VNU)
 	$(PYTEST) $(PYTEST_ARGS)
 
