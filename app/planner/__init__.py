@@ -188,7 +188,7 @@ def _month_page(team, month: periods.Month):
 @team_member()
 @clean_address
 def week(team_id: str, day: str):
-    parsed = periods.parse_day(day)
+    parsed = values.day(day)
     if parsed is None:
         abort(404)
     team, zone, filters = g.team, viewer_zone(), Filters.from_request(g.team)
@@ -215,7 +215,7 @@ def week(team_id: str, day: str):
 @clean_address
 def agenda(team_id: str):
     team, zone, filters = g.team, viewer_zone(), Filters.from_request(g.team)
-    first = periods.parse_day(request.args.get("from")) or today()
+    first = values.day(request.args.get("from")) or today()
     lookback = first - timedelta(days=OVERDUE_LOOKBACK_DAYS)
     after = first + timedelta(days=AGENDA_DAYS)
     found = [
@@ -358,7 +358,7 @@ def _may_approve(team, post: Post) -> bool:
 @bp.get("/t/<team_id>/posts/new")
 @team_member("editor")
 def new_post(team_id: str):
-    day = periods.parse_day(request.args.get("date"))
+    day = values.day(request.args.get("date"))
     form = _form(
         g.team,
         day=day.isoformat() if day else "",
@@ -539,7 +539,7 @@ def _shown_value(field) -> str:
 def move(team_id: str, post_id: str):
     """Drop a post on a day: it keeps its local time. Answers the two day cells, re-rendered."""
     zone = viewer_zone()
-    target = periods.parse_day(request.form.get("date"))
+    target = values.day(request.form.get("date"))
     version = values.count(request.form.get("version"))
     sent_due = request.form.get("due", "")
     seen_due = values.instant(sent_due) if sent_due else None
@@ -548,8 +548,8 @@ def move(team_id: str, post_id: str):
             422,
             _(
                 "Choose a date between %(first)d and %(last)d.",
-                first=periods.FIRST_YEAR,
-                last=periods.LAST_YEAR,
+                first=values.FIRST_YEAR,
+                last=values.LAST_YEAR,
             ),
         )
     if version is None or (sent_due and seen_due is None):
@@ -687,12 +687,8 @@ def _comment_refusal(team_id: str, text: str) -> tuple[int, str] | None:
         count = format_number(COMMENT_LIMIT)
         return 422, _("Write a comment of up to %(count)s characters.", count=count)
     key = f"{team_id}#{g.person.person_id}"
-    # A list, not a generator: every counter counts this attempt, also after one is over.
-    over = [
-        people.count_hit(scope, key, now(), window) > allowed
-        for scope, allowed, window in COMMENT_LIMITS
-    ]
-    if any(over):
+    limits = ((scope, key, allowed, window) for scope, allowed, window in COMMENT_LIMITS)
+    if people.over_a_limit(limits, now()):
         return 429, _(
             "You are commenting very fast: wait a minute and try again (a person writes up to "
             "%(minute)d comments a minute and %(day)d a day in a team).",

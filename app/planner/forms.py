@@ -174,7 +174,7 @@ class PostForm(Form):
             if self.day.data:  # emptying only the time must not turn the post into an idea
                 raise ValidationError(_l("Pick a time for this date."))
             return
-        day, at = periods.parse_day(self.day.data), values.clock(field.data)
+        day, at = values.day(self.day.data), values.clock(field.data)
         if day is not None and at is not None:
             self._due = periods.local_instant(day, at, self.zone)
 

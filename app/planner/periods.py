@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app import values
-from app.values import FIRST_YEAR, LAST_YEAR  # noqa: F401 (the years the forms accept)
 
 DEFAULT_TIME = time(9, 0)  # when a post gets a day but no time yet
 
@@ -82,8 +81,3 @@ class Month:
 def week_of(day: date, week_start: int) -> date:
     """The first day of the week that contains ``day``."""
     return day - timedelta(days=(day.weekday() - week_start) % 7)
-
-
-def parse_day(text: str | None) -> date | None:
-    """``2026-12-05`` → date within the accepted years, else None."""
-    return values.day(text)

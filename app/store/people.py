@@ -405,3 +405,13 @@ def count_hit(scope: str, key: str, now: datetime, window: timedelta) -> int:
         ]
     )
     return int(counter.hits)
+
+
+def over_a_limit(limits, now: datetime) -> bool:
+    """Count one hit on each ``(scope, key, allowed, window)``; whether any is over.
+
+    Every counter counts the attempt, also after one is found over: a caller refused by one
+    limit keeps spending the others.
+    """
+    hits = [count_hit(scope, key, now, window) > allowed for scope, key, allowed, window in limits]
+    return any(hits)

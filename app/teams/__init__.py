@@ -114,12 +114,9 @@ INVITATION_LIMITS = (
 
 def _too_many_invitations(team, address: str) -> bool:
     keys = {"team": team.team_id, "inviter": g.person.person_id, "address": address}
-    # A list, not a generator: every counter counts this attempt, also after one is over.
-    return any(
-        [
-            people.count_hit(scope, keys[key], now(), window) > allowed
-            for scope, key, allowed, window in INVITATION_LIMITS
-        ]
+    return people.over_a_limit(
+        ((scope, keys[key], allowed, window) for scope, key, allowed, window in INVITATION_LIMITS),
+        now(),
     )
 
 
