@@ -326,8 +326,9 @@ class People:
             raw = teams.invite(stored, address=someone.email, role=role, invited_by="Test", now=now)
             teams.accept_invite(people.token(raw, now), someone, now)
 
-    def post(self, team, *, owner, created_by, status: str, title: str = "Tasting recap"):
-        """A post due in two days on Instagram, made as the app makes one (nudges planned)."""
+    def post(self, team, *, owner, created_by, status: str, title: str = "Tasting recap", tags=()):
+        """A post due in two days on Instagram, made as the app makes one (nudges planned,
+        its tags on the team's list)."""
         from app.planner import changes
 
         moment = self.now()
@@ -341,6 +342,7 @@ class People:
             owner_id=owner.person_id,
             channels=["Instagram"],
             status=status,
+            tags=tags,
         )
         with self.app.app_context():
             changes.create(post, teams.team(team.team_id), moment, copy="")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from app.planner import HISTORY_PAGE, changes
+from app.planner import HISTORY_PAGE
 from app.store import posts, teams
 
 pytestmark = pytest.mark.browser
@@ -21,34 +21,16 @@ def giulia(folks):
     return giulia, folks.team(giulia, name="Cantina Aurora")
 
 
-def _post_with_tags(app, team, owner, tags: set[str]):
-    now = datetime.now(UTC)
-    post = posts.new_post(
-        team.team_id,
-        title="Vendemmia 2026",
-        zone="Europe/Rome",
-        created_by=owner.person_id,
-        now=now,
-        due=now + timedelta(days=3),
-        owner_id=owner.person_id,
-        channels=["Instagram"],
-        status="draft",
-        tags=tags,
-    )
-    with app.app_context():
-        changes.create(post, teams.team(team.team_id), now)
-    return post
-
-
 def _no_sideways_scroll(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_an_admin_takes_tags_off_the_teams_list_on_a_phone_in_italian(
-    page_as, live_server, app, giulia
+    page_as, live_server, app, folks, giulia
 ):
     person, team = giulia
-    post = _post_with_tags(app, team, person, {"vendemmia", "degustazione", "langhe"})
+    used = {"vendemmia", "degustazione", "langhe"}
+    post = folks.post(team, owner=person, created_by=person, status="draft", tags=used)
     page = page_as(person, viewport=PHONE)
     page.goto(f"{live_server}/t/{team.team_id}/settings")
     tags = page.locator("#tags-form")
@@ -65,18 +47,14 @@ def test_an_admin_takes_tags_off_the_teams_list_on_a_phone_in_italian(
     expect(page.locator("#tags-form").get_by_label("#degustazione")).to_have_count(0)
     with app.app_context():
         assert teams.team(team.team_id).tags == {"vendemmia"}
-        assert posts.load(team.team_id, post.post_id)[0].tags == {
-            "vendemmia",
-            "degustazione",
-            "langhe",
-        }  # the post keeps its tags
+        assert posts.load(team.team_id, post.post_id)[0].tags == used  # the post keeps its tags
 
 
 def test_a_long_discussion_opens_at_its_newest_comments_and_shows_older_ones_on_a_phone(
-    page_as, live_server, app, giulia
+    page_as, live_server, folks, giulia
 ):
     person, team = giulia
-    post = _post_with_tags(app, team, person, set())
+    post = folks.post(team, owner=person, created_by=person, status="draft")
     start = datetime.now(UTC)
     count = HISTORY_PAGE + 5
     for number in range(count):
