@@ -50,8 +50,8 @@ from app.local.emulator import fetch_raw_messages  # noqa: E402
 from app.nudges import tokens  # noqa: E402
 from app.planner import periods  # noqa: E402
 from app.store import people, posts, reminders, teams  # noqa: E402
-from app.store.models import Activity, Post, PostBody, Reminder  # noqa: E402
-from bench.local import LocalServer  # noqa: E402
+from app.store.models import Post, Reminder  # noqa: E402
+from bench.local import LocalServer, write_post  # noqa: E402
 from tests.formdata import form_in  # noqa: E402
 
 PEOPLE, POSTS, DAYS = 10, 300, 56
@@ -475,25 +475,17 @@ def _nudge_posts(team, members, now: datetime, seconds: float) -> None:
 
 
 def _write_post(batch, team, owner, title: str, due: datetime, now: datetime) -> Post:
-    post = posts.new_post(
+    return write_post(
+        batch,
         team.team_id,
         title=title,
         zone=ZONES[0],
         created_by=team.created_by,
-        now=now,
-        due=due.astimezone(UTC),
         owner_id=owner.person_id,
-        channels=["Instagram", "Facebook"],
-        status="draft",
-        tags=["load"],
+        due=due.astimezone(UTC),
+        now=now,
+        tag="load",
     )
-    post.version = 1  # as posts.create leaves it (a batch write skips versioning)
-    batch.save(post)
-    batch.save(PostBody(*PostBody.key(team.team_id, post.post_id), copy="Copy " * 40, notes=""))
-    batch.save(
-        Activity.new(team.team_id, post.post_id, person_id=owner.person_id, kind="created", at=now)
-    )
-    return post
 
 
 if __name__ == "__main__":

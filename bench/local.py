@@ -149,31 +149,53 @@ def _add_posts(server: LocalServer, now: datetime) -> tuple[str, list[Post]]:
             for n in range(POSTS):
                 month = _months_after(first_month, n % MONTHS)
                 due = month + timedelta(days=(n // MONTHS) % 28, hours=7 + n % 12)
-                post = posts.new_post(
+                post = write_post(
+                    batch,
                     team_id,
                     title=f"Post {n}: a tasting, a harvest note or a newsletter",
                     zone=ZONE,
                     created_by=admin.person_id,
-                    now=now,
-                    due=due,
                     owner_id=admin.person_id,
-                    channels=["Instagram", "Facebook"],
-                    status="draft",
-                    tags=["bench"],
+                    due=due,
+                    now=now,
+                    tag="bench",
                 )
-                post.version = 1  # as posts.create leaves it (a batch write skips versioning)
-                batch.save(post)
                 if month == _month_start(now):
                     shown.append(post)
-                batch.save(
-                    PostBody(*PostBody.key(team_id, post.post_id), copy="Copy " * 40, notes="")
-                )
-                batch.save(
-                    Activity.new(
-                        team_id, post.post_id, person_id=admin.person_id, kind="created", at=now
-                    )
-                )
     return team_id, shown
+
+
+def write_post(
+    batch,
+    team_id: str,
+    *,
+    title: str,
+    zone: str,
+    created_by: str,
+    owner_id: str,
+    due: datetime,
+    now: datetime,
+    tag: str,
+) -> Post:
+    """A draft post as ``posts.create`` writes it (summary, body, first history entry), in a
+    batch write: thousands of them take seconds, not minutes. No nudges are planned."""
+    post = posts.new_post(
+        team_id,
+        title=title,
+        zone=zone,
+        created_by=created_by,
+        now=now,
+        due=due,
+        owner_id=owner_id,
+        channels=["Instagram", "Facebook"],
+        status="draft",
+        tags=[tag],
+    )
+    post.version = 1  # as posts.create leaves it (a batch write skips versioning)
+    batch.save(post)
+    batch.save(PostBody(*PostBody.key(team_id, post.post_id), copy="Copy " * 40, notes=""))
+    batch.save(Activity.new(team_id, post.post_id, person_id=owner_id, kind="created", at=now))
+    return post
 
 
 def _month_start(moment: datetime) -> datetime:
