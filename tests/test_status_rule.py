@@ -331,7 +331,7 @@ def test_an_editor_cannot_publish_an_unapproved_post_from_an_email(nudging):
 
 # No way around it --------------------------------------------------------------------------
 
-WRITES = {"create", "update", "move", "trash", "restore"}
+WRITES = {"create", "update", "move", "trash", "restore", "plan_new", "replan", "withdraw"}
 
 
 def test_only_the_changes_layer_writes_posts():

@@ -128,6 +128,35 @@ def create(post: Post, team: Team, now: datetime, **body) -> None:
     posts.create(post, reminders=writes, known_tags=team.tags, **body)
 
 
+def plan_post(post: Post, team: Team, now: datetime, **body) -> bool:
+    """Write a post that a schedule, an event's series or a new membership planned, with its
+    nudges; False if it exists already. No role check here: whoever set up the schedule or the
+    event was checked then, and the post is a draft owned by a member."""
+    return posts.plan_new(post, reminders=plan.reminder_writes(None, post, team, now), **body)
+
+
+def replan_post(post: Post, team: Team, *, summary: dict, now: datetime) -> Post | None:
+    """Change a planned post nobody has touched (its schedule edited, its event moved), its
+    nudges re-planned with it; None if someone changed it meanwhile (it keeps their edits)."""
+    after = posts.preview(post, summary)
+    writes = _replan(post, after, team, now)
+    try:
+        return posts.replan(post, summary=summary, now=now, reminders=writes)
+    except posts.PostConflict:
+        return None
+
+
+def withdraw_post(post: Post, team: Team, now: datetime) -> bool:
+    """Remove a planned post nobody has touched, and its pending nudges; False if someone
+    changed it meanwhile (it stays)."""
+    after = posts.preview(post, {"deleted_at": now})
+    try:
+        posts.withdraw(post, reminders=plan.reminder_writes(post, after, team, now))
+    except posts.PostConflict:
+        return False
+    return True
+
+
 def update(
     post: Post,
     body: PostBody,

@@ -13,9 +13,15 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
                                              LSI ideas     idea_key  <created>#<post>  (undated)
                                              LSI trash     trash_key <deleted>#<post>  (trashed)
                                              GSI by_owner  OWNER#<p> / <due UTC>#<t>#<post>
-    post body       TEAM#<t>   BODY#<post>      long copy and notes, read only by the post panel
+                                             (a slot's id is <schedule>-<occurrence>, a series
+                                             post's <event>-<step>: see "slots of schedule S")
+    post body       TEAM#<t>   BODY#<post>      long copy, notes, ticked checklist items
     activity        TEAM#<t>   LOG#<post>#<time>#<id>   comments and history of a post
     schedule        TEAM#<t>   SCHEDULE#<schedule>
+                                   GSI due  EXTEND / <extend at UTC>#<t>#<schedule> (while active)
+    event           TEAM#<t>   EVENT#<event> LSI by_due    due_key   <start UTC>#<event>
+    series template TEAM#<t>   SERIES#<template>
+    playbook        TEAM#<t>   PLAYBOOK
     reminder        TEAM#<t>   REMIND#<post>#<kind>
                                    GSI due  DUE#<UTC day> / <due>#<t>#<post>#<kind> (while pending)
     system
@@ -46,7 +52,18 @@ a page at a time (the post panel)   Limit = page + 1 (the one more says an older
                                     (ExclusiveStartKey), so no page reads all of them
 all activity of a post (for         the same Query, every page: only when a post's deadline
 re-planning a passed deadline)      changes after some of its nudges' moments have passed
+events of team T starting in [a, b)  the same Query of ``by_due``: events carry a due_key too,
+(with the posts, in every view)     and the item's sk (POST# or EVENT#) says which it is
 schedules of team T                 Query pk = TEAM#T, sk begins_with SCHEDULE#
+slots of schedule S (re-planning,   Query pk = TEAM#T, sk begins_with POST#S- (a slot's id
+pausing, ending, deleting)          starts with its schedule's)
+posts of event E's series           Query pk = TEAM#T, sk begins_with POST#E-
+schedules due for extension         Query GSI ``due``: due_bucket = EXTEND, due_sk <= now: one
+(all teams; the scheduled job)      Query however many schedules there are (sparse: only active
+                                    ones carry the key, and each is found only once a week)
+series templates of team T          Query pk = TEAM#T, sk begins_with SERIES#
+playbook of team T                  GetItem TEAM#T / PLAYBOOK (the post panel: in the BatchGet
+                                    of the post and its body; the nudge job: in its context's)
 members of team T (with roles)      GetItem TEAM#T (its ``members`` map)
 pending invites of team T           Query pk = TEAM#T, sk begins_with INVITE#
 teams of person P (with roles)      GetItem PERSON#P (its ``teams`` map)
@@ -262,6 +279,19 @@ class Post(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     deleted_at = UTCDateTimeAttribute(null=True)
+    # When it became published (the on-time rate compares it with ``due``).
+    published_at = UTCDateTimeAttribute(null=True)
+    # Planned posts: a schedule's slot (its occurrence, local wall time "YYYY-MM-DDTHH:MM", and
+    # the rotation turn it was given), or a step of an event's series. Their ids start with the
+    # schedule's or event's id, so one Query (sk begins_with) finds them all.
+    schedule_id = UnicodeAttribute(null=True)
+    occurrence = UnicodeAttribute(null=True)
+    turn = NumberAttribute(null=True)
+    event_id = UnicodeAttribute(null=True)
+    series_step = UnicodeAttribute(null=True)
+    # Set by every change a person makes (edit, move, review): re-planning a schedule or moving
+    # an event leaves such posts as the person left them.
+    edited_by_hand = BooleanAttribute(default=False)
     version = VersionAttribute()
     due_key = UnicodeAttribute(null=True)
     idea_key = UnicodeAttribute(null=True)
@@ -274,6 +304,11 @@ class Post(Model):
     ideas = Ideas()
     trash = Trash()
     by_owner = ByOwner()
+
+    @property
+    def planned(self) -> bool:
+        """Planned by a schedule or an event, and nobody has changed it since."""
+        return bool(self.schedule_id or self.event_id) and not self.edited_by_hand
 
     @classmethod
     def key(cls, team_id: str, post_id: str) -> tuple[str, str]:
@@ -303,6 +338,8 @@ class PostBody(Model):
     copy = UnicodeAttribute(default="")
     notes = UnicodeAttribute(default="")
     published_url = UnicodeAttribute(null=True)
+    # The playbook checklist items of the post's channels its writer ticked (their text).
+    checked = ListAttribute(of=UnicodeAttribute, null=True)
     expires_at = TTLAttribute(null=True)
 
     @classmethod
@@ -340,8 +377,22 @@ class Activity(Model):
         return [(field, *values) for field, values in sorted(_plain(self.changes).items())]
 
 
+class Extending(GlobalSecondaryIndex):
+    """The ``due`` index as schedules use it: one partition, EXTEND, of active schedules by
+    when their slots need extending."""
+
+    class Meta(_Index.Meta):
+        index_name = "due"
+
+    due_bucket = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+EXTEND_BUCKET = "EXTEND"
+
+
 class Schedule(Model):
-    """A recurring cadence that plans posts (expanded in a later issue)."""
+    """A recurring cadence that plans slots: draft posts owned in turn by its people."""
 
     class Meta(CalendarMeta):
         pass
@@ -350,17 +401,116 @@ class Schedule(Model):
     sk = UnicodeAttribute(range_key=True)
     team_id = UnicodeAttribute()
     schedule_id = UnicodeAttribute()
-    title = UnicodeAttribute()
+    title = UnicodeAttribute()  # the slots' title pattern
     rule = UnicodeAttribute()  # an RFC 5545 RRULE, expanded in local wall-clock time
     zone = UnicodeAttribute()
+    starts_local = UnicodeAttribute()  # the first occurrence's wall time, "YYYY-MM-DDTHH:MM"
     starts_at = UTCDateTimeAttribute()
-    owner_id = UnicodeAttribute(null=True)
+    owners = ListAttribute(of=UnicodeAttribute, default=list)  # one person, or a rotation
     channels = ListAttribute(of=UnicodeAttribute, default=list)
+    turn = NumberAttribute(default=0)  # the rotation's turn after the last planned slot
+    planned_until = UTCDateTimeAttribute(null=True)  # slots exist for occurrences before it
+    skipped = UnicodeSetAttribute(null=True)  # occurrences (wall times) skipped one by one
+    state = UnicodeAttribute(default="active")  # active, paused, ended
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+    # In the ``due`` index (bucket EXTEND) while active: when its horizon needs extending.
+    due_bucket = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+
+    extending = Extending()
 
     @classmethod
     def key(cls, team_id: str, schedule_id: str) -> tuple[str, str]:
         return keys.team(team_id), f"SCHEDULE#{schedule_id}"
+
+
+class Event(Model):
+    """An offline event (tasting, fair, open day): shown on the calendar, driving a series of
+    posts. In the ``by_due`` index by its start, so a calendar view's one Query finds it."""
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    kind = UnicodeAttribute(default="")  # the series template it was planned with, if any
+    place = UnicodeAttribute(default="")
+    starts_at = UTCDateTimeAttribute()
+    ends_at = UTCDateTimeAttribute()
+    zone = UnicodeAttribute()
+    notes = UnicodeAttribute(default="")
+    partner = UnicodeAttribute(default="")  # a partner's name, free text
+    owner_id = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(default="planned")  # planned, cancelled
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+    due_key = UnicodeAttribute(null=True)
+
+    by_due = ByDue()
+
+    @classmethod
+    def key(cls, team_id: str, event_id: str) -> tuple[str, str]:
+        return keys.team(team_id), f"EVENT#{event_id}"
+
+    def place_in_calendar(self) -> None:
+        self.due_key = f"{keys.instant(self.starts_at)}#{self.event_id}"
+
+
+class SeriesTemplate(Model):
+    """A team's template of an event's post series ("Tasting": teaser, reminder, live, recap).
+
+    ``steps``: [{"step", "label", "days" (offset from the event's day), "time" ("HH:MM"),
+    "title" (a pattern), "channels", "owner" (a person id, or "" for the event's owner)}].
+    """
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    template_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    steps = ListAttribute(of=MapAttribute, default=list)
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    @classmethod
+    def key(cls, team_id: str, template_id: str) -> tuple[str, str]:
+        return keys.team(team_id), f"SERIES#{template_id}"
+
+
+class Playbook(Model):
+    """How the team speaks: guidelines (Markdown) and a checklist per channel."""
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="PLAYBOOK")
+    team_id = UnicodeAttribute()
+    guidelines = UnicodeAttribute(default="")  # Markdown, rendered without raw HTML
+    checklists = MapAttribute(default=dict)  # {channel: [item, ...]}
+    updated_by = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+    @classmethod
+    def key(cls, team_id: str) -> tuple[str, str]:
+        return keys.team(team_id), "PLAYBOOK"
+
+    def checklist(self, channels) -> list[tuple[str, list[str]]]:
+        """The checklists of these channels, in their order, leaving out channels without one."""
+        lists = _plain(self.checklists)
+        return [(channel, list(lists[channel])) for channel in channels if lists.get(channel)]
 
 
 class Reminder(Model):
@@ -562,5 +712,16 @@ class RateCounter(Model):
     expires_at = TTLAttribute()
 
 
-CALENDAR_MODELS = (Team, Invite, Post, PostBody, Activity, Schedule, Reminder)
+CALENDAR_MODELS = (
+    Team,
+    Invite,
+    Post,
+    PostBody,
+    Activity,
+    Schedule,
+    Event,
+    SeriesTemplate,
+    Playbook,
+    Reminder,
+)
 SYSTEM_MODELS = (Person, EmailOwner, SignInToken, Session, RateCounter, UsedLink)

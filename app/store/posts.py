@@ -13,13 +13,13 @@ from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
 from app.store import Conflict, connection, keys, lost_conditions_raise, people
-from app.store.models import Activity, Post, PostBody, Team
+from app.store.models import Activity, Event, Post, PostBody, Team
 from app.store.reminders import ReminderWrites
 from app.store.teams import MAX_TEAM_TAGS
 
 TRASH_KEPT_FOR = timedelta(days=30)
 SUMMARY_FIELDS = ("title", "channels", "owner_id", "due", "zone", "status", "tags", "reviewer_id")
-BODY_FIELDS = ("copy", "notes", "published_url")
+BODY_FIELDS = ("copy", "notes", "published_url", "checked")
 # History says a long text was edited but keeps no copy of it: the old and the new text of a
 # 350 KB copy would not fit in one 400 KB item (the edit was refused, every time after).
 LONG_TEXT = ("copy", "notes")
@@ -147,6 +147,9 @@ def update(
     )
     if not changes and not text:
         return post
+    if summary.get("status") == "published" and post.status != "published":
+        post.published_at = now
+    post.edited_by_hand = True
     # Tags the post had are not new: one an admin took off the team's list stays off.
     known_tags = {*(known_tags or ()), *(post.tags or ())}
     for field, value in summary.items():
@@ -203,6 +206,7 @@ def move(
         Post.idea_key.remove(),
         Post.status.set(status),
         Post.updated_at.set(now),
+        Post.edited_by_hand.set(True),
     ]
     changes = {"due": [_shown(seen_due), _shown(due)]}
     if owner != seen_owner:
@@ -255,8 +259,61 @@ def restore(
 
 def comment(post: Post, *, actor: str, text: str, now: datetime) -> Activity:
     entry = _entry(post, actor, "comment", now, text=text)
-    entry.save()
+    if not post.planned:
+        entry.save()
+        return entry
+    # A planned post someone talks about is no longer the schedule's or the event's to move
+    # or withdraw: it keeps its comments.
+    with _writing(None) as transaction:
+        transaction.save(entry)
+        transaction.update(
+            Post(*Post.key(post.team_id, post.post_id)),
+            actions=[Post.edited_by_hand.set(True)],
+            condition=Post.pk.exists(),
+        )
+    post.edited_by_hand = True
     return entry
+
+
+def plan_new(post: Post, *, reminders: ReminderWrites | None, **body) -> bool:
+    """Write a post a schedule, an event or a new membership planned, unless a post with its
+    id exists (planned ids are made from what planned them, so planning twice, in two runs or
+    two requests at once, writes it once): False then."""
+    try:
+        create(post, activity="planned", reminders=reminders, **body)
+    except PostConflict:
+        return False
+    return True
+
+
+def replan(post: Post, *, summary: dict, now: datetime, reminders: ReminderWrites | None) -> Post:
+    """Change a planned post as its schedule or event now says: conditional on its version
+    and on nobody having changed it by hand (PostConflict otherwise)."""
+    changes = {
+        field: [_shown(getattr(post, field)), _shown(value)]
+        for field, value in summary.items()
+        if _shown(getattr(post, field)) != _shown(value)
+    }
+    for field, value in summary.items():
+        setattr(post, field, value)
+    post.updated_at = now
+    post.place()
+    with _writing(reminders) as transaction:
+        untouched = Post.deleted_at.does_not_exist() & (Post.edited_by_hand == False)  # noqa: E712
+        transaction.save(post, condition=untouched)
+        transaction.save(_entry(post, post.created_by, "replanned", now, changes=changes))
+    return post
+
+
+def withdraw(post: Post, *, reminders: ReminderWrites | None) -> None:
+    """Delete a planned post nobody has changed by hand (its schedule re-planned, paused, ended
+    or deleted; its event cancelled), with its body and pending nudges: PostConflict if
+    someone changed it meanwhile. Its history entries stay behind unread, as a trashed post's
+    do once the trash empties."""
+    with _writing(reminders) as transaction:
+        untouched = Post.deleted_at.does_not_exist() & (Post.edited_by_hand == False)  # noqa: E712
+        transaction.delete(post, condition=untouched)
+        transaction.delete(PostBody(*PostBody.key(post.team_id, post.post_id)))
 
 
 def history(team_id: str, post_id: str) -> list[Activity]:
@@ -309,12 +366,40 @@ def activity_page(
     return shown, older
 
 
+def calendar_between(
+    team_id: str, start: datetime, end: datetime
+) -> tuple[list[Post], list[Event]]:
+    """Posts of a team due in [start, end) and its events starting then: one strongly
+    consistent Query of ``by_due``, which holds both (the sort key says which is which)."""
+    query = Post.by_due.query(
+        keys.team(team_id),
+        Post.due_key.between(keys.instant(start), keys.instant(end)),
+        consistent_read=True,
+    )
+    # PynamoDB builds every item a Query returns as the queried model; this one returns two.
+    query._map_fn = _post_or_event
+    found_posts, found_events = [], []
+    for item in query:
+        (found_events if isinstance(item, Event) else found_posts).append(item)
+    return found_posts, found_events
+
+
+def _post_or_event(raw: dict) -> Post | Event:
+    return (Event if raw["sk"]["S"].startswith("EVENT#") else Post).from_raw_data(raw)
+
+
 def due_between(team_id: str, start: datetime, end: datetime) -> list[Post]:
-    """Posts of a team due in [start, end): one strongly consistent Query of ``by_due``."""
+    """Posts of a team due in [start, end) (the same Query, its events left out)."""
+    return calendar_between(team_id, start, end)[0]
+
+
+def planned_by(team_id: str, planner_id: str) -> list[Post]:
+    """The posts a schedule or an event planned (their ids start with its id), trashed ones
+    too: one Query of the table, ``sk`` begins_with POST#<id>-."""
     return list(
-        Post.by_due.query(
+        Post.query(
             keys.team(team_id),
-            Post.due_key.between(keys.instant(start), keys.instant(end)),
+            Post.sk.startswith(f"POST#{planner_id}-"),
             consistent_read=True,
         )
     )
