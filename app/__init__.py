@@ -22,7 +22,24 @@ log = logging.getLogger(__name__)
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app for the given configuration (by default, from the environment)."""
-    from app import auth, aws, dev, errors, health, i18n, mail, nudges, planner, store, teams, web
+    from app import (
+        auth,
+        aws,
+        cadence,
+        dev,
+        errors,
+        events,
+        health,
+        i18n,
+        mail,
+        nudges,
+        planner,
+        playbook,
+        schedules,
+        store,
+        teams,
+        web,
+    )
 
     config = config or Config.from_env(read_secret=aws.secret_key)
     if config.mode == "local" and not config.aws_endpoint:
@@ -60,7 +77,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(teams.bp)
     planner.init_app(app)
+    events.init_app(app)
     nudges.init_app(app)
+    cadence.init_app(app)
+    playbook.init_app(app)
+    schedules.init_app(app)
     if config.emulated:
         app.register_blueprint(dev.bp)
     return app

@@ -1,4 +1,5 @@
-"""Month view and drag-and-drop move, for a team with 200 posts in the month.
+"""Month view and drag-and-drop move, for a team with 200 posts in the month (some of them
+slots of a schedule and posts of an event's series) and 6 events.
 
 5,000 more posts sit in other months and other teams. Prints the figures issue 3 names:
 DynamoDB calls and items read by one month view, its server time (p50 over 40 requests, the
@@ -28,11 +29,11 @@ from moto import mock_aws  # noqa: E402
 from app import create_app, store  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.planner import periods  # noqa: E402
-from app.store import meter, people, posts, teams  # noqa: E402
+from app.store import events, meter, people, posts, teams  # noqa: E402
 from app.store.models import Post  # noqa: E402
 
 ROME = ZoneInfo("Europe/Rome")
-MONTH_POSTS, OTHER_POSTS, REQUESTS = 200, 5000, 40
+MONTH_POSTS, OTHER_POSTS, REQUESTS, MONTH_EVENTS = 200, 5000, 40, 6
 # The clock is pinned (ticking on) a few days before the month it shows, so the one-day
 # session stays valid and the figures are the same whenever the bench runs.
 NOW = datetime(2026, 11, 26, 9, tzinfo=UTC)
@@ -54,7 +55,28 @@ def main() -> None:
             noise = []
             for n in range(MONTH_POSTS):
                 due = datetime(2026, 12, 1 + n % 31, 8 + n % 12, tzinfo=ROME).astimezone(UTC)
-                noise.append(_post(team.team_id, admin.person_id, due, now, f"December {n}"))
+                planned = _post(team.team_id, admin.person_id, due, now, f"December {n}")
+                if n % 10 == 0:  # a post of an event's series
+                    planned.event_id, planned.series_step = "bench-event", "teaser"
+                elif n % 7 == 0:  # a schedule's slot
+                    planned.schedule_id = "bench-schedule"
+                    planned.occurrence = f"{due:%Y-%m-%dT%H:%M}"
+                noise.append(planned)
+            for n in range(MONTH_EVENTS):
+                starts = datetime(2026, 12, 2 + 5 * n, 18, tzinfo=ROME).astimezone(UTC)
+                event = events.new_event(
+                    team.team_id,
+                    f"benchevent{n:06d}",
+                    created_by=admin.person_id,
+                    now=now,
+                    title=f"Tasting {n}",
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=3),
+                    zone="Europe/Rome",
+                    owner_id=admin.person_id,
+                    state="cancelled" if n == 0 else "planned",
+                )
+                events.create(event)
             for n in range(OTHER_POSTS):
                 team_id = team.team_id if n % 2 else f"other-team-{n % 9}"
                 due = now + timedelta(days=40 + n % 400) if n % 2 else now + timedelta(days=10)
@@ -74,6 +96,7 @@ def main() -> None:
             first_request_s = time.perf_counter() - started
         assert response.status_code == 200, response.status_code
         assert response.text.count('<a class="chip ') == MONTH_POSTS
+        assert response.text.count('<a class="event-band') == MONTH_EVENTS
 
         # moto answers an index Query by sorting the whole table in Python (seconds here, where
         # DynamoDB reads just the month), so the render time is measured with the two Queries
@@ -81,11 +104,11 @@ def main() -> None:
         with app.app_context():
             start, end = periods.bounds(date(2026, 12, 1), date(2027, 1, 1), ROME)
             answers = {
-                "due": posts.due_between(team.team_id, start, end),
+                "calendar": posts.calendar_between(team.team_id, start, end),
                 "ideas": posts.ideas(team.team_id),
             }
-        real_due_between, real_ideas = posts.due_between, posts.ideas
-        posts.due_between = lambda *args: list(answers["due"])
+        real_calendar_between, real_ideas = posts.calendar_between, posts.ideas
+        posts.calendar_between = lambda *args: tuple(map(list, answers["calendar"]))
         posts.ideas = lambda *args: list(answers["ideas"])
         server_ms = []
         try:
@@ -96,7 +119,7 @@ def main() -> None:
                     elapsed = time.perf_counter() - started
                 server_ms.append((elapsed - counted.seconds) * 1000)
         finally:
-            posts.due_between, posts.ideas = real_due_between, real_ideas
+            posts.calendar_between, posts.ideas = real_calendar_between, real_ideas
 
         with app.app_context():
             target = posts.due_between(

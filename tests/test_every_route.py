@@ -35,8 +35,9 @@ from app import aws
 from app.auth.views import SIGN_IN_VALID_FOR
 from app.nudges import tokens
 from app.planner import changes
-from app.store import keys, meter, people, posts, reminders, teams
-from tests.conftest import sent_mail_requests
+from app.schedules import planning, recurrence
+from app.store import events, keys, meter, people, posts, reminders, schedules, teams
+from tests.conftest import ROME, sent_mail_requests
 
 # Who may use what. ``by`` is what authorises the route: ``public`` (anyone), ``emulated``
 # (anyone, and the route exists only where AWS is emulated: local and test modes), ``token``
@@ -76,7 +77,28 @@ rule                                     method by       anonymous outsider view
 /t/<team_id>/week/<day>                  GET    team     sign-in   404      ok      ok      ok
 /t/<team_id>/agenda                      GET    team     sign-in   404      ok      ok      ok
 /t/<team_id>/trash                       GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/playbook                    GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/playbook/checklist          GET    team     sign-in   404      403     ok      ok
+/t/<team_id>/playbook/edit               GET    team     sign-in   404      403     403     ok
+/t/<team_id>/playbook/edit               POST   team     sign-in   404      403     403     ok
+/t/<team_id>/health                      GET    team     sign-in   404      ok      ok      ok
 /t/<team_id>/members                     GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/events                      GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/events/new                  GET    team     sign-in   404      403     ok      ok
+/t/<team_id>/events                      POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/events/<event_id>           GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/events/<event_id>           POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/events/<event_id>/cancel    POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/series                      GET    team     sign-in   404      403     403     ok
+/t/<team_id>/series                      POST   team     sign-in   404      403     403     ok
+/t/<team_id>/schedules                   GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/schedules/new               GET    team     sign-in   404      403     ok      ok
+/t/<team_id>/schedules                   POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/schedules/<schedule_id>     GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/schedules/<schedule_id>     POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/schedules/<schedule_id>/skip POST  team     sign-in   404      403     ok      ok
+/t/<team_id>/schedules/<schedule_id>/state POST team     sign-in   404      403     ok      ok
+/t/<team_id>/schedules/<schedule_id>/delete POST team    sign-in   404      403     ok      ok
 /t/<team_id>/leave                       POST   team     sign-in   404      ok      ok      ok
 /t/<team_id>/posts/<post_id>             GET    team     sign-in   404      ok      ok      ok
 /t/<team_id>/posts/<post_id>/comments    POST   team     sign-in   404      ok      ok      ok
@@ -94,6 +116,7 @@ rule                                     method by       anonymous outsider view
 /t/<team_id>/channels                    POST   team     sign-in   404      403     403     ok
 /t/<team_id>/tags                        POST   team     sign-in   404      403     403     ok
 /t/<team_id>/nudges                      POST   team     sign-in   404      403     403     ok
+/t/<team_id>/health/weekly               POST   team     sign-in   404      403     403     ok
 /t/<team_id>/members/invite              POST   team     sign-in   404      403     403     ok
 /t/<team_id>/invites/<token_hash>/revoke POST   team     sign-in   404      403     403     ok
 /t/<team_id>/members/<person_id>/role    POST   team     sign-in   404      403     403     ok
@@ -161,6 +184,8 @@ class Side:
     people: dict  # role -> Person
     posts: dict = field(default_factory=dict)  # state -> Post
     invite: str = ""  # a pending invitation's token hash
+    event: object = None  # an event (with no series)
+    schedule: object = None  # a schedule of two posts
     reader: object = None
 
     @classmethod
@@ -171,6 +196,8 @@ class Side:
             side.people[role] = side.member(role)
         side.posts = {state: side.post(state) for state in states}
         side.invite = side.new_invite()
+        side.event = side.new_event()
+        side.schedule = side.new_schedule()
         return side
 
     def post(self, state: str):
@@ -206,6 +233,40 @@ class Side:
         someone = self.folks.person(f"{name}@{self.team.team_id}.example.com", name)
         self.folks.join(self.team, someone, role)
         return someone
+
+    def new_event(self):
+        moment = self.folks.now()
+        made = events.new_event(
+            self.team.team_id,
+            keys.new_id(),
+            created_by=self.people["admin"].person_id,
+            now=moment,
+            title="A tasting",
+            starts_at=moment + timedelta(days=9),
+            ends_at=moment + timedelta(days=9, hours=3),
+            zone="Europe/Rome",
+            owner_id=self.people["editor"].person_id,
+        )
+        with self.folks.app.app_context():
+            events.create(made)
+        return made
+
+    def new_schedule(self):
+        moment = self.folks.now()
+        made = schedules.new_schedule(
+            self.team.team_id,
+            created_by=self.people["admin"].person_id,
+            now=moment,
+            title="Instagram {date}",
+            rule=recurrence.weekly([1], count=2),
+            zone="Europe/Rome",
+            starts_local=f"{moment:%Y-%m-%d}T18:00",
+            owners=[self.people["editor"].person_id],
+            channels=["Instagram"],
+        )
+        with self.folks.app.app_context():
+            planning.apply(made, teams.team(self.team.team_id), moment)
+        return made
 
     def new_invite(self) -> str:
         with self.folks.app.app_context():
@@ -328,6 +389,12 @@ def _panel_form(side, values, path="", **changes):
     return edited(shown, **changes)
 
 
+def _next_day(side: Side, values: dict) -> str:
+    """The local date of the schedule's next post (one to skip)."""
+    schedule = schedules.load(side.team.team_id, values["schedule_id"])
+    return str(planning.next_at(schedule, side.folks.now()).astimezone(ROME).date())
+
+
 FORMS = {
     "auth.login": lambda side, values, client: {"email": f"{keys.new_id()}@example.com"},
     "auth.confirm": lambda side, values, client: {},
@@ -370,7 +437,63 @@ FORMS = {
     "planner.move": _move,
     "planner.add_comment": lambda side, values, client: {"text": "Looks good"},
     "planner.trash": lambda side, values, client: {},
+    "events.create": lambda side, values, client: _with_name(
+        _shown(side.admin_client(), f"/t/{side.team.team_id}/events/new", "event-form"),
+        title="A fair",
+        start_day=(side.folks.now() + timedelta(days=20)).date().isoformat(),
+        template="",
+    ),
+    "events.save": lambda side, values, client: _with_name(
+        _shown(
+            side.admin_client(),
+            f"/t/{side.team.team_id}/events/{values['event_id']}",
+            "event-form",
+        ),
+        title=f"Renamed {keys.new_id(6)}",
+    ),
+    "events.cancel": lambda side, values, client: {
+        "series": "remove",
+        "version": str(events.load(side.team.team_id, values["event_id"]).version),
+    },
+    "events.save_template": lambda side, values, client: _with_name(
+        _shown(
+            side.admin_client(),
+            f"/t/{side.team.team_id}/series?template=tasting",
+            "template-tasting",
+        ),
+        name=f"Tasting {keys.new_id(6)}",
+    ),
+    "cadence.choose_weekly": lambda side, values, client: {"weekly": "y"},
     "planner.restore": lambda side, values, client: {},
+    "schedules.create": lambda side, values, client: edited(
+        _shown(side.admin_client(), f"/t/{side.team.team_id}/schedules/new", "schedule-form"),
+        title=f"Instagram {keys.new_id(6)}",
+        channels=["Instagram"],
+        weekdays=["1"],
+        end="count",
+        count="2",
+    ),
+    "schedules.save": lambda side, values, client: edited(
+        _shown(
+            side.admin_client(),
+            f"/t/{side.team.team_id}/schedules/{values['schedule_id']}",
+            "schedule-form",
+        ),
+        title=f"Renamed {keys.new_id(6)}",
+    ),
+    "schedules.skip": lambda side, values, client: {"day": _next_day(side, values)},
+    "schedules.change_state": lambda side, values, client: {
+        "action": "pause",
+        "version": str(schedules.load(side.team.team_id, values["schedule_id"]).version),
+    },
+    "schedules.delete": lambda side, values, client: {
+        "slots": "remove",
+        "version": str(schedules.load(side.team.team_id, values["schedule_id"]).version),
+    },
+    "playbook.edit": lambda side, values, client: edited(
+        _shown(side.admin_client(), f"/t/{side.team.team_id}/playbook/edit", "playbook-form"),
+        guidelines=f"Changed {keys.new_id(6)}",
+    ),
     "planner.review": lambda side, values, client: {
         "decision": "approve",
         "version": str(_post_of(side, values).version),
@@ -413,7 +536,18 @@ def _fill(rule: str, values: dict) -> str:
 
 # Where each path parameter comes from (team B's items for the probe of B, team A's own for
 # the allowed set): a new parameter fails the first test until it is added here.
-PARAMETERS = ("team_id", "post_id", "person_id", "token_hash", "month", "day", "token", "filename")
+PARAMETERS = (
+    "team_id",
+    "post_id",
+    "person_id",
+    "token_hash",
+    "event_id",
+    "schedule_id",
+    "month",
+    "day",
+    "token",
+    "filename",
+)
 
 
 # The table is the URL map ------------------------------------------------------------------
@@ -449,6 +583,8 @@ def _b_values(world: World, rule: str) -> list[dict]:
         "post_id": [post.post_id for post in b.posts.values()],
         "person_id": [someone.person_id for someone in b.people.values()],
         "token_hash": [b.invite],
+        "event_id": [b.event.event_id],
+        "schedule_id": [b.schedule.schedule_id],
         "month": [f"{moment:%Y-%m}"],
         "day": [moment.date().isoformat()],
         # B's ids where a link's token goes: no genuine token is spelled like them.
@@ -523,7 +659,8 @@ def test_no_one_reaches_another_teams_items_and_they_stay_byte_identical(two_tea
                 data = _form_for(endpoint, method, b, values, b.admin_client())
                 # B's team; and for an item's route, the caller's own team with B's item.
                 addresses = [("B's team", values)]
-                if by == "team" and set(values) & {"post_id", "person_id", "token_hash"}:
+                items = {"post_id", "person_id", "token_hash", "event_id", "schedule_id"}
+                if by == "team" and set(values) & items:
                     addresses.append(("A's team", {**values, "team_id": world.a.team.team_id}))
                 calls = [
                     (whose, filled, role, htmx)
@@ -555,7 +692,14 @@ class Targets:
     a new one after each call it allowed.
     """
 
-    USED_UP = {"planner.review", "planner.restore", "teams.remove", "teams.revoke", "teams.leave"}
+    USED_UP = {
+        "planner.review",
+        "planner.restore",
+        "teams.remove",
+        "teams.revoke",
+        "teams.leave",
+        "schedules.delete",
+    }
     STATE = {"planner.review": "in_review", "planner.restore": "trashed"}
     OWN_POST = {"planner.trash", *STATE}
 
@@ -573,6 +717,16 @@ class Targets:
             "day": lambda: moment.date().isoformat(),
             "token": lambda: self._token(endpoint),
             "filename": lambda: "cadenza.css",
+            # Cancelling uses its event up (a cancelled event is no longer edited).
+            "event_id": lambda: (
+                self._item(f"event {endpoint == 'events.cancel'}", a.new_event).event_id
+            ),
+            # Deleting uses its schedule up; the others share one.
+            "schedule_id": lambda: (
+                self._item(
+                    endpoint if endpoint == "schedules.delete" else "a schedule", a.new_schedule
+                ).schedule_id
+            ),
         }
         return {name: made[name]() for name in params(rule)}
 

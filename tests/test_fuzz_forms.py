@@ -40,7 +40,10 @@ from test_planner_everyday import _full_post
 from app import values
 from app.i18n import LANGUAGES, STATUS_LABELS, valid_zone
 from app.nudges import plan, tokens
-from app.store import people, posts, teams
+from app.playbook.forms import checklist_field
+from app.schedules import planning, recurrence
+from app.store import events, keys, people, posts, schedules, teams
+from app.store import playbook as stored_playbook
 from tests.conftest import TEST_CONFIG, People, reset_aws
 
 # Values no page sends ---------------------------------------------------------------------
@@ -312,6 +315,137 @@ def _post_edit_form(w: World) -> dict:
     return {**_post_form(w), "version": one(str(w.post().version)), "base": one("")}
 
 
+def _playbook_form(w: World) -> dict:
+    return {
+        "guidelines": text("## Voice\r\n\r\nWarm, **never** pushy.", Long("é" * 10_001)),
+        checklist_field("Instagram"): text(
+            "- Location tagged\r\nPartner tagged", "\n".join("x" * 13), "y" * 121
+        ),
+        checklist_field("X"): text("Under 280 characters"),
+        "version": one(str(stored_playbook.load(w.team_id).version or ""), "1"),
+    }
+
+
+def _schedule_id(w: World) -> str:
+    """Bruno's schedule of two Tuesdays (made again once an example deletes it)."""
+    made = w.cast.get("schedule")
+    if made is None or schedules.load(w.team_id, made.schedule_id) is None:
+        now = w.folks.now()
+        made = schedules.new_schedule(
+            w.team_id,
+            created_by=w.id("anna"),
+            now=now,
+            title="Instagram {date}",
+            rule=recurrence.weekly([1], count=2),
+            zone="Europe/Rome",
+            starts_local=f"{now:%Y-%m-%d}T18:00",
+            owners=[w.id("bruno")],
+            channels=["Instagram"],
+        )
+        planning.apply(made, teams.team(w.team_id), now)
+        w.cast["schedule"] = made
+    return made.schedule_id
+
+
+def _schedule_form(w: World) -> dict:
+    return {
+        "title": text("Instagram — {date}", "{owner} {nope}", "x" * 151),
+        "channels": several("Instagram", "Facebook", "Nowhere"),
+        "freq": one("weekly", "monthly_day", "monthly_nth"),
+        "every": one("1", "2", "53"),
+        "weekdays": several("1", "4", "7"),
+        "month_day": one("31", "0", ""),
+        "nth": one("2", "-1", "5"),
+        "weekday": one("1", "6"),
+        "at": one("18:00", "00:00", ""),
+        "zone": _zones(),
+        "start": one("2026-12-05", "2000-01-01", "2100-12-31"),
+        # Ends soon: each example plans a few posts, not eight weeks of them.
+        "end": one("count", "until"),
+        "until": one("2026-12-31", "2000-01-01"),
+        "count": one("2", "1001"),
+        "owners": several(w.id("anna"), w.id("bruno"), w.id("carla"), ""),
+        "preview": maybe("1"),
+        "version": maybe("1", "x"),
+    }
+
+
+def _schedule_version(w: World) -> dict:
+    return {"version": one(str(schedules.load(w.team_id, _schedule_id(w)).version), "0")}
+
+
+def _event_id(w: World) -> str:
+    """Bruno's tasting in ten days (made again once an example cancels it)."""
+    made = w.cast.get("event")
+    stored = events.load(w.team_id, made.event_id) if made is not None else None
+    if stored is None or stored.state == "cancelled":
+        now = w.folks.now()
+        made = events.new_event(
+            w.team_id,
+            keys.new_id(),
+            created_by=w.id("bruno"),
+            now=now,
+            title="Tasting",
+            starts_at=now + timedelta(days=10),
+            ends_at=now + timedelta(days=10, hours=3),
+            zone="Europe/Rome",
+            owner_id=w.id("bruno"),
+        )
+        events.create(made)
+        w.cast["event"] = made
+    return made.event_id
+
+
+def _event_fields(w: World) -> dict:
+    return {
+        "title": text("Autumn tasting", "x" * 200, "x" * 201),
+        "place": text("Barolo", "x" * 201),
+        "start_day": one("2026-12-12", "2000-01-01", "2100-12-31"),
+        "start_at": one("18:00", "00:00", ""),
+        "end_day": one("", "2026-12-13", "2000-01-01"),
+        "end_at": one("21:00", "23:59", "17:00"),
+        "zone": _zones(),
+        "owner": one(w.id("bruno"), w.id("carla"), ""),
+        "partner": text("Enoteca Lumen", "x" * 101),
+        "notes": text("Six wines", Long("é" * 2001)),
+    }
+
+
+def _new_event_form(w: World) -> dict:
+    return {
+        **_event_fields(w),
+        "event_id": one(keys.new_id(), "x" * 17),
+        "template": one("", "tasting", "fair", "nope"),
+        "action": maybe("create", "preview"),
+        "previewed": maybe("tasting", "fair"),
+        "steps": several("teaser", "reminder", "live", "recap", "nope"),
+        "owner-live": maybe(w.id("anna"), w.id("carla"), ""),
+    }
+
+
+def _event_version(w: World) -> dict:
+    return {"version": one(str(events.load(w.team_id, _event_id(w)).version), "0", "x")}
+
+
+def _template_form(w: World) -> dict:
+    return {
+        "template_id": one("tasting", "fair", "", "nope", "UPPER"),
+        "version": maybe("1", "x"),
+        "name": text("Tasting", "x" * 60, "x" * 61),
+        "steps-0-step": one("teaser", "", "Nope!"),
+        "steps-0-label": text("Teaser", "x" * 41),
+        "steps-0-days": one("-7", "0", "+1", "-91", "31"),
+        "steps-0-time": one("12:00", "", "24:00"),
+        "steps-0-title": text("{event}: see you on {date}", "{nope}", "x" * 201),
+        "steps-0-channels": several("Instagram", "Nowhere"),
+        "steps-0-owner": one("", w.id("bruno"), w.id("carla")),
+        "steps-1-label": maybe("Recap", ""),
+        "steps-1-days": maybe("1"),
+        "steps-1-title": maybe("{event}: how it went"),
+        "action": maybe("save", "delete"),
+    }
+
+
 def _filters(w: World) -> dict:
     return {
         "owner": maybe(*w.member_ids(), ""),
@@ -467,6 +601,53 @@ ROUTES: dict[str, Inputs] = {
     "POST planner.trash": NO_INPUT,
     "POST planner.restore": NO_INPUT,
     "GET planner.trash_list": NO_INPUT,
+    "GET schedules.index": NO_INPUT,
+    "GET schedules.new": NO_INPUT,
+    "POST schedules.create": Inputs(form=_schedule_form),
+    "GET schedules.show": Inputs(paths=lambda w: {"schedule_id": _schedule_id(w)}),
+    "POST schedules.save": Inputs(
+        form=lambda w: {**_schedule_form(w), **_schedule_version(w)},
+        paths=lambda w: {"schedule_id": _schedule_id(w)},
+    ),
+    "POST schedules.skip": Inputs(
+        form=lambda w: {
+            "day": one("2026-12-08", "2100-12-31", "2026-02-30"),
+            "version": maybe("1"),
+        },
+        paths=lambda w: {"schedule_id": _schedule_id(w)},
+    ),
+    "POST schedules.change_state": Inputs(
+        form=lambda w: {"action": one("pause", "resume", "stop"), **_schedule_version(w)},
+        paths=lambda w: {"schedule_id": _schedule_id(w)},
+    ),
+    "POST schedules.delete": Inputs(
+        form=lambda w: {"slots": one("keep", "remove", "both"), **_schedule_version(w)},
+        paths=lambda w: {"schedule_id": _schedule_id(w)},
+    ),
+    "GET cadence.page": NO_INPUT,
+    "GET events.index": NO_INPUT,
+    "GET events.new": Inputs(query=lambda w: {"date": maybe("2026-12-05", "2000-01-01", "x")}),
+    "POST events.create": Inputs(form=_new_event_form, who="bruno"),
+    "GET events.show": NO_INPUT,
+    "POST events.save": Inputs(
+        form=lambda w: {**_event_fields(w), **_event_version(w)}, who="bruno"
+    ),
+    "POST events.cancel": Inputs(
+        form=lambda w: {"series": one("remove", "keep", "both"), **_event_version(w)},
+        who="bruno",
+    ),
+    "GET events.templates": Inputs(query=lambda w: {"template": maybe("tasting", "new", "x")}),
+    "POST events.save_template": Inputs(form=_template_form),
+    "GET playbook.show": Inputs(query=lambda w: {"welcome": maybe("1", "0")}),
+    "GET playbook.edit": NO_INPUT,
+    "POST playbook.edit": Inputs(form=_playbook_form),
+    "GET playbook.checklist": Inputs(
+        query=lambda w: {
+            "channels": several("Instagram", "X", "Nowhere"),
+            "checked": several("Location tagged", "Made up"),
+        }
+    ),
+    "POST cadence.choose_weekly": Inputs(form=lambda w: {"weekly": maybe("y")}),
     "POST planner.channels": Inputs(
         form=lambda w: {"name": text("Threads", "x" * 31), "remove": maybe("Threads", "X")}
     ),
@@ -505,6 +686,7 @@ def _path_values(w: World, name: str) -> SearchStrategy[list[str]]:
     values_of = {
         "team_id": lambda: one(w.team_id, w.team_id, w.other_team_id),
         "post_id": lambda: one(w.post_id),
+        "event_id": lambda: one(_event_id(w)),
         "person_id": lambda: one(*w.member_ids()),
         "month": lambda: one("2026-12", "2000-01", "2100-12"),
         "day": lambda: one("2026-12-07", "2026-12-09", "2000-01-03"),

@@ -24,14 +24,16 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+import test_events
 import test_planner
 from test_planner import _post
 from test_planner_everyday import _full_post, _save, edited, form_fields
 from werkzeug.datastructures import MultiDict
 
+from app.cadence import weekly
 from app.nudges import emails, run_once, tokens
 from app.nudges.emails import Escalation
-from app.store import posts, reminders, teams
+from app.store import posts, reminders, schedules, teams
 from tests.conftest import dynamodb_error, link_in, outbox
 from tests.formdata import form_in
 
@@ -154,12 +156,72 @@ def everything(app, december, cantina, inject):
     trashed = _post(team, anna, rome(2026, 12, 9, 11), "Old teaser")
     planned = folks.post(team, owner=bruno, created_by=anna, status="approved")  # nudges planned
     admin = folks.client_for(anna)
+    docs = Documents(app)
+    # The playbook, written as an admin does, before the nudge below carries its checklist.
+    edit = f"/t/{team.team_id}/playbook/edit"
+    written = form_in(docs.get(admin, edit, "playbook-edit").text, id="playbook-form").fields
+    written = edited(
+        written, guidelines="## Voice\r\n\r\n**Warm** <b>x</b> [Lumen](https://l.example)"
+    )
+    instagram = [name for name, _value in written if name.startswith("checklist_")][0]
+    written = MultiDict(edited(written, **{instagram: "Location tagged\r\nPartner tagged"}))
+    assert admin.post(edit, data=written).status_code == 302
+    docs.post(admin, edit, "playbook-edit-stale", 409, data=written)
+    too_long = MultiDict(edited(written.items(multi=True), **{instagram: "x" * 121}))
+    docs.post(admin, edit, "playbook-edit-invalid", 422, htmx=True, data=too_long)
     admin.post(f"/t/{team.team_id}/posts/{full.post_id}/comments", data={"text": "@Bruno ok?"})
     admin.post(f"/t/{team.team_id}/posts/{trashed.post_id}/trash")
     assert run_once(app, planned.due - timedelta(days=1)).sent == 1  # a day before
     nudge = outbox(app)[0]
-    docs = Documents(app)
     tid, pid = team.team_id, full.post_id
+
+    # An event with its series (on the calendar pages below), its pages and forms' answers.
+    tasting = test_events.plan_event(
+        admin, tid, **test_events.event_fields(rome(2026, 12, 10).date())
+    )
+    event_page = f"/t/{tid}/events/{tasting.event_id}"
+    for name, path in {
+        "events": f"/t/{tid}/events",
+        "new-event": f"/t/{tid}/events/new?date=2026-12-12",
+        "event": event_page,
+        "series-templates": f"/t/{tid}/series?template=tasting",
+    }.items():
+        docs.get(admin, path, name)
+    fair = test_events.event_fields(rome(2026, 12, 12).date(), title="Fair", template="fair")
+    shown = test_events.new_event_form(admin, tid, **fair)
+    docs.post(admin, f"/t/{tid}/events", "event-preview", 200, data=MultiDict(shown))
+    bad = MultiDict(edited(shown, end_at="17:00", title=""))
+    docs.post(admin, f"/t/{tid}/events", "new-event-invalid", 422, data=bad)
+    edit = edited(form_fields(docs.html["event"], "event-form"), end_at="17:00")
+    docs.post(admin, event_page, "event-invalid", 422, data=MultiDict(edit))
+    docs.post(admin, f"{event_page}/cancel", "event-cancel-invalid", 422, data={})
+    template = form_fields(docs.html["series-templates"], "template-tasting")
+    wrong = MultiDict(edited(template, **{"steps-0-title": "{when}", "steps-1-days": "x"}))
+    docs.post(admin, f"/t/{tid}/series", "series-templates-invalid", 422, data=wrong)
+
+    # A schedule: its form, preview (page and fragment) and bad input; its list, its page
+    # and a post it planned (on the calendar pages below too).
+    schedules_url = f"/t/{tid}/schedules"
+    docs.get(admin, f"{schedules_url}/new", "new-schedule")
+    people = [anna.person_id, bruno.person_id]
+    shown = edited(
+        form_fields(docs.html["new-schedule"], "schedule-form"),
+        title="Instagram — {date}",
+        channels="Instagram",
+        weekdays=["1", "4"],
+        owners=people,
+    )
+    preview = MultiDict(edited(shown, preview="1"))
+    docs.post(admin, schedules_url, "schedule-preview", 200, data=preview)
+    docs.post(admin, schedules_url, "schedule-preview-fragment", 200, htmx=True, data=preview)
+    bad = MultiDict(edited(shown, title="{when}", weekdays=[], owners=[]))
+    docs.post(admin, schedules_url, "new-schedule-invalid", 422, data=bad)
+    assert admin.post(schedules_url, data=MultiDict(shown)).status_code == 302
+    schedule = schedules.of_team(tid)[0]
+    docs.get(admin, schedules_url, "schedules")
+    docs.get(admin, f"{schedules_url}/{schedule.schedule_id}", "schedule")
+    slot = posts.planned_by(tid, schedule.schedule_id)[0]
+    docs.get(admin, f"/t/{tid}/posts/{slot.post_id}", "schedule-slot")
 
     # Every GET page of the URL map, and each view's fragment for htmx.
     assert admin.get("/").status_code == 302
@@ -178,6 +240,7 @@ def everything(app, december, cantina, inject):
     for name, path in {
         "my-posts": "/my/posts",
         "trash": f"/t/{tid}/trash",
+        "cadence-health": f"/t/{tid}/health",
         "members": f"/t/{tid}/members",
         "settings": f"/t/{tid}/settings",
         "profile": "/me",
@@ -188,10 +251,17 @@ def everything(app, december, cantina, inject):
         "idea": f"/t/{tid}/posts/{posts.ideas(tid)[0].post_id}",
         "trashed-post": f"/t/{tid}/posts/{trashed.post_id}",
         "planned-post": f"/t/{tid}/posts/{planned.post_id}",
+        "playbook": f"/t/{tid}/playbook?welcome=1",
+        "checklist": f"/t/{tid}/playbook/checklist?channels=Instagram&checked=Partner+tagged",
     }.items():
         docs.get(admin, path, name)
+    checklist = f"/t/{tid}/playbook/checklist?channels=Instagram&channels=X"
+    docs.get(admin, checklist, "checklist-fragment", htmx=True)
     newcomer = folks.client_for(folks.person("nina@example.com"))
     docs.get(newcomer, "/welcome", "welcome")
+    invited = folks.person("ola@example.com")  # nameless until the welcome: in Eve's team
+    folks.join(cantina["other"], invited, "editor")
+    docs.get(folks.client_for(invited), "/welcome", "welcome-invited")
 
     # Signing in: the form, the mail's link, its confirm page, the same link used again.
     stranger = app.test_client()
@@ -295,6 +365,7 @@ def everything(app, december, cantina, inject):
             ),
             "mail-digest": emails.digest(anna, [late], [post], now - timedelta(days=4)),
             "mail-away": emails.away_notice(anna, bruno, team, [post], now - timedelta(days=4)),
+            "mail-cadence-health": weekly.message(anna, team, now),
         }
     for name, message in composed.items():
         docs.add(name, message.get_body(("html",)).get_content())

@@ -35,6 +35,7 @@ from types import SimpleNamespace
 import botocore.endpoint
 import moto.dynamodb.models as dynamodb_models
 import pytest
+import test_events
 import test_nudges
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from botocore.retries.standard import RetryQuotaChecker
@@ -49,7 +50,8 @@ from werkzeug.datastructures import MultiDict
 
 from app.nudges import job, plan, tokens
 from app.planner import changes
-from app.store import people, posts, reminders, teams
+from app.schedules import planning
+from app.store import people, posts, reminders, schedules, teams
 from app.store.models import Invite, Person, Post, PostBody, Reminder, SignInToken, Team
 from tests.conftest import ROME, dynamodb_error, ses_error
 
@@ -126,6 +128,8 @@ def inconsistencies(stored: dict, now, plans: bool = True) -> list[str]:
         if sk.startswith("REMIND#"):
             reminder = Reminder.from_raw_data(raw)
             reminders_of.setdefault((pk, reminder.post_id), []).append(reminder)
+        elif sk.startswith("HEALTH#"):  # an admin's weekly Cadence health email
+            found.setdefault("weekly", []).append((pk.removeprefix("TEAM#"), sk[len("HEALTH#") :]))
         elif sk.startswith("INVITE#"):
             found.setdefault(Invite, []).append(Invite.from_raw_data(raw))
         elif sk == "TOKEN":
@@ -155,6 +159,26 @@ def inconsistencies(stored: dict, now, plans: bool = True) -> list[str]:
             team = all_teams.get(team_id)
             if team is None or team.member(person.person_id) is None:
                 wrong.append(f"{person.email} lists team {team_id}, which does not list them")
+    # Chosen on the health page (the person's team entry) if and only if it is planned.
+    chosen = {
+        (team_id, person.person_id)
+        for person in persons.values()
+        for team_id, entry in person.team_entries().items()
+        if entry.get("weekly_health")
+    }
+    planned = {
+        (team_id, person_id)
+        for team_id, person_id in found.get("weekly", [])
+        if team_id in persons.get(person_id, Person()).team_entries()
+    }
+    wrong += [
+        f"weekly health email of {who} in {team}: chosen, not planned"
+        for team, who in chosen - planned
+    ]
+    wrong += [
+        f"weekly health email of {who} in {team}: planned, not chosen"
+        for team, who in planned - chosen
+    ]
     bodies = {(b.pk, b.sk.split("#", 1)[1]): b for b in found.get(PostBody, [])}
     for post in found.get(Post, []):
         body = bodies.pop((post.pk, post.post_id), None)
@@ -335,9 +359,16 @@ class Injector:
 
 
 def cases(calls: list[Call]) -> list[tuple[int, Fault]]:
-    """The grid: each call unavailable, and each write call failing every other way."""
+    """The grid: each call unavailable, and each write call failing every other way.
+
+    A run of alike calls in a row (a schedule planning its slots, a transaction each) is tried
+    at its first and its last call: a fault at one in between meets the same code, with less
+    done before it than at the last and more than at the first.
+    """
     grid = []
     for position, call in enumerate(calls):
+        if _inside_a_run(calls, position):
+            continue
         turns = UNAVAILABLE[call.service]
         grid.append((position, turns[position % len(turns)]))
         if call.writes:
@@ -347,6 +378,18 @@ def cases(calls: list[Call]) -> list[tuple[int, Fault]]:
                 if fault.service == call.service and fault.applies(call.operation, call.decoded())
             ]
     return grid
+
+
+def _inside_a_run(calls: list[Call], position: int) -> bool:
+    def alike(other: Call) -> bool:
+        return (other.service, other.operation) == (
+            calls[position].service,
+            calls[position].operation,
+        )
+
+    return (
+        0 < position < len(calls) - 1 and alike(calls[position - 1]) and alike(calls[position + 1])
+    )
 
 
 @pytest.fixture
@@ -492,9 +535,23 @@ def requests(w: World) -> dict[str, Callable]:
         digest_at="07:30",
     )
     renamed = _page_form(anna, w.path("settings"), "team-form", team_name="Cantina Boreale")
+    playbook = _page_form(anna, w.path("playbook", "edit"), "playbook-form", guidelines="Warm.")
     day_after = (post.due + timedelta(days=1)).astimezone(ROME).date()
     invitation = teams.pending_invites(team_id, w.folks.now())[0].token_hash
     reviewed_version = str(posts.load(team_id, w.reviewed.post_id)[0].version)
+    # Bruno's tasting with its series; a new event's confirmed preview; the tasting moved.
+    day = w.folks.now().astimezone(ROME).date() + timedelta(days=20)
+    tasting = test_events.plan_event(bruno, team_id, **test_events.event_fields(day))
+    fair = test_events.preview(bruno, team_id, **test_events.event_fields(day, title="Fair"))
+    new_event = _without_csrf(form_in(fair.text, id="event-form").fields)
+    new_event["action"] = "create"
+    moved_event = _page_form(
+        bruno, w.path("events", tasting.event_id), "event-form", start_day=str(day + timedelta(2))
+    )
+    template = _page_form(
+        anna, w.path("series?template=tasting"), "template-tasting", name="Degustazione"
+    )
+    schedule, new_schedule, at_seven, tuesday = _schedule_forms(w, bruno)
     return {
         "auth.login": lambda: w.client().post("/login", data={"email": w.bruno.email}),
         "auth.confirm": lambda: w.client().post(f"/login/{w.sign_in}"),
@@ -571,7 +628,53 @@ def requests(w: World) -> dict[str, Callable]:
             data={"decision": "approve", "version": reviewed_version},
         ),
         "planner.trash": lambda: w.client(w.bruno).post(w.path("posts", post.post_id, "trash")),
+        "events.create": lambda: w.client(w.bruno).post(w.path("events"), data=new_event),
+        "events.save": lambda: w.client(w.bruno).post(
+            w.path("events", tasting.event_id), data=moved_event
+        ),
+        "events.cancel": lambda: w.client(w.bruno).post(
+            w.path("events", tasting.event_id, "cancel"),
+            data={"series": "remove", "version": str(tasting.version)},
+        ),
+        "events.save_template": lambda: w.client(w.anna).post(w.path("series"), data=template),
+        "schedules.create": lambda: w.client(w.bruno).post(w.path("schedules"), data=new_schedule),
+        "schedules.save": lambda: w.client(w.bruno).post(
+            w.path("schedules", schedule.schedule_id), data=at_seven
+        ),
+        "schedules.skip": lambda: w.client(w.bruno).post(
+            w.path("schedules", schedule.schedule_id, "skip"),
+            data={"day": str(tuesday), "version": str(schedule.version)},
+        ),
+        "schedules.change_state": lambda: w.client(w.bruno).post(
+            w.path("schedules", schedule.schedule_id, "state"),
+            data={"action": "pause", "version": str(schedule.version)},
+        ),
+        "schedules.delete": lambda: w.client(w.bruno).post(
+            w.path("schedules", schedule.schedule_id, "delete"),
+            data={"slots": "remove", "version": str(schedule.version)},
+        ),
+        "playbook.edit": lambda: w.client(w.anna).post(w.path("playbook", "edit"), data=playbook),
+        "cadence.choose_weekly": lambda: w.client(w.anna).post(
+            w.path("health", "weekly"), data={"weekly": "y"}
+        ),
     }
+
+
+def _schedule_forms(w: World, bruno):
+    """Bruno's schedule of three Tuesdays (made through its form), that schedule's form with
+    a new time, a new schedule's form (two Fridays), and the first Tuesday."""
+    fields = {"title": "Instagram {date}", "channels": ["Instagram"], "end": "count"}
+    new = w.path("schedules", "new")
+    weekly = _page_form(bruno, new, "schedule-form", weekdays=["1"], count="3", **fields)
+    assert bruno.post(w.path("schedules"), data=weekly).status_code == 302
+    schedule = schedules.of_team(w.team.team_id)[0]
+    shown = w.path("schedules", schedule.schedule_id)
+    at_seven = _page_form(bruno, shown, "schedule-form", at="19:00")
+    new_schedule = _page_form(bruno, new, "schedule-form", weekdays=["4"], count="2", **fields)
+    with w.app.app_context():
+        team = teams.team(w.team.team_id)
+        tuesday = planning.upcoming(schedule, team, w.folks.now(), 1)[0].day
+    return schedule, new_schedule, at_seven, tuesday
 
 
 class Slot:
@@ -658,6 +761,29 @@ def test_every_post_route_answers_cleanly_and_writes_all_or_nothing_whatever_aws
 # The nudge job ---------------------------------------------------------------------------------
 
 
+def offenders_of_faulted_runs(slot: Slot, start: dict, grid, run_once, check) -> list[str]:
+    """For each (position, fault) of ``grid``: the store put back to ``start``, a run of the
+    job meets the fault at that call, then ``check(fault)`` says what went wrong (after its own
+    clean run). One line per case that went wrong."""
+    offenders = []
+    for position, fault in grid:
+        put_back(start)
+        injector = Injector(position, fault)
+        try:
+            slot.run(injector, run_once)
+        except Exception as error:  # noqa: BLE001  (a failed run is retried by its schedule)
+            outcome = f"the run failed ({type(error).__name__}), "
+        else:
+            outcome = ""
+        wrong = check(fault)
+        if wrong:
+            call = injector.failed
+            offenders.append(
+                f"call {position + 1} ({call.operation}) {fault.name}: {outcome}" + "; ".join(wrong)
+            )
+    return offenders
+
+
 def _refused(post) -> bool:
     """Whether SES refused the post's nudge for good (it is marked failed, not sent)."""
     return any(r.state == "failed" for r in reminders.of_post(post.team_id, post.post_id))
@@ -674,22 +800,15 @@ def test_the_job_sends_each_due_nudge_exactly_once_whatever_aws_call_fails(
         title: make_post(nudging, nudging[owner], rome(2026, 12, 5, 10), title=title)
         for owner, title in (("anna", "Tasting recap"), ("marco", "Harvest"))
     }
-    start, slot, offenders = saved_store(), Slot(inject), []
+    start, slot = saved_store(), Slot(inject)
     recorder = Injector()
     slot.run(recorder, lambda: run(nudging, at))
     assert _emails_per_post(nudging) == dict.fromkeys(made, 1)
     calls = recorder.calls
-    # The run reads the due index one day bucket at a time: the first read stands for them all.
-    grid = [(p, f) for p, f in cases(calls) if p == 0 or calls[p].operation != "Query"]
-    for position, fault in grid:
-        put_back(start)
-        injector = Injector(position, fault)
-        try:
-            slot.run(injector, lambda: run(nudging, at))
-        except Exception as error:  # noqa: BLE001  (a failed run is retried by its schedule)
-            outcome = f"the run failed ({type(error).__name__}), "
-        else:
-            outcome = ""
+    # The day buckets' Queries in a row are tried at the first and the last (``cases``).
+    grid = cases(calls)
+
+    def check(fault) -> list[str]:
         run(nudging, at + timedelta(minutes=10))  # past the leases (5 minutes) and backoffs
         counts = _emails_per_post(nudging)
         wrong = [
@@ -698,12 +817,9 @@ def test_the_job_sends_each_due_nudge_exactly_once_whatever_aws_call_fails(
             if counts.get(title, 0) != 1 and not (counts.get(title) is None and _refused(post))
         ]
         left = list(reminders.due_at_or_before(at + timedelta(minutes=10)))
-        wrong += [f"{r.kind} of {r.post_id} left pending" for r in left]
-        if wrong:
-            call = injector.failed
-            offenders.append(
-                f"call {position + 1} ({call.operation}) {fault.name}: {outcome}" + "; ".join(wrong)
-            )
+        return wrong + [f"{r.kind} of {r.post_id} left pending" for r in left]
+
+    offenders = offenders_of_faulted_runs(slot, start, grid, lambda: run(nudging, at), check)
     assert not offenders, "\n".join(offenders)
 
 

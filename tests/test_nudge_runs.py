@@ -132,11 +132,11 @@ def test_a_runs_cost_follows_the_due_nudges_not_the_posts(nudging):
     with meter.metered() as counted:
         outcome = run(nudging, rome(2026, 12, 4, 12))
     assert outcome.sent == 3
-    # One Query per day bucket (today and 7 catch-up days), then per nudge: claim, one
-    # BatchGetItem for what it is about, the team's count of the day's mail, and the
-    # transaction that marks it sent.
-    assert counted.calls.count("Query") == 8
-    assert len(counted.calls) == 8 + 3 * 4
+    # One Query for the schedules due for extension (none), one per day bucket (today and 7
+    # catch-up days), then per nudge: claim, one BatchGetItem for what it is about, the
+    # team's count of the day's mail, and the transaction that marks it sent.
+    assert counted.calls.count("Query") == 1 + 8
+    assert len(counted.calls) == 1 + 8 + 3 * 4
 
 
 # Escalations that tell the truth -----------------------------------------------------------

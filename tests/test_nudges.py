@@ -64,19 +64,25 @@ def make_post(world, owner, due, title="Tasting recap", created=None, **values):
     return post
 
 
-def ask_for_review(world, post, author, reviewer, at: datetime) -> None:
-    """The author sends the post for review to the reviewer at ``at``."""
+def edit(world, post, actor, at: datetime, summary=None, body_fields=None) -> None:
+    """The actor saves the post at ``at`` with these summary and body fields changed."""
     loaded, body = posts.load(post.team_id, post.post_id)
     with world["app"].app_context():
         changes.update(
             loaded,
             body,
             teams.team(post.team_id),
-            summary={"status": "in_review", "reviewer_id": reviewer.person_id},
-            body_fields={},
-            actor=author.person_id,
+            summary=summary or {},
+            body_fields=body_fields or {},
+            actor=actor.person_id,
             now=at,
         )
+
+
+def ask_for_review(world, post, author, reviewer, at: datetime) -> None:
+    """The author sends the post for review to the reviewer at ``at``."""
+    summary = {"status": "in_review", "reviewer_id": reviewer.person_id}
+    edit(world, post, author, at, summary=summary)
 
 
 def run(world, at: datetime):

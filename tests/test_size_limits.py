@@ -6,35 +6,47 @@ moto does not apply the item limit inside transactions; ``tests/conftest.py`` do
 test, as DynamoDB would (a ValidationException).
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import test_planner
 from test_planner_everyday import _full_post, _panel_of, _save, edited, form_fields
+from werkzeug.datastructures import MultiDict
 from wtforms.validators import Length
 
+from app.events.forms import EventForm, StepForm, TemplateForm
 from app.forms import ProfileForm, TeamForm
 from app.nudges import plan
 from app.planner import COMMENT_LIMIT, changes
 from app.planner import forms as planner_forms
 from app.planner.forms import MAX_BODY_BYTES, MAX_TAG_LENGTH, MAX_TAGS, PostForm
-from app.store import posts, teams
+from app.playbook.forms import checklist_field, playbook_form
+from app.schedules import recurrence
+from app.schedules.forms import MAX_ROTATION, ScheduleForm
+from app.schedules.planning import MAX_SKIPPED
+from app.store import events, posts, teams
+from app.store import playbook as stored_playbook
+from app.store import schedules as stored_schedules
 from app.store.models import (
     CALENDAR_MODELS,
     SYSTEM_MODELS,
     Activity,
     EmailOwner,
+    Event,
     Invite,
     Person,
+    Playbook,
     Post,
     PostBody,
     RateCounter,
     Reminder,
     Schedule,
+    SeriesTemplate,
     Session,
     SignInToken,
     Team,
     UsedLink,
 )
+from app.store.playbook import MAX_GUIDELINES, MAX_ITEM_LENGTH, MAX_ITEMS
 from tests.conftest import ITEM_LIMIT_BYTES, ITEM_TOO_LARGE, dynamodb_error, item_bytes
 
 cantina = test_planner.cantina  # the fixture: Anna (admin), Bruno (editor), Carla (viewer)
@@ -102,7 +114,8 @@ def _largest_person(now, number: int = 0) -> Person:
         mail_works_at=now,
         signed_in_by_link_at=now,
         teams={
-            f"{team:016d}": {"name": WIDE * TEAM_NAME, "role": "editor"}
+            # An admin of each, who asked for each team's weekly Cadence health email.
+            f"{team:016d}": {"name": WIDE * TEAM_NAME, "role": "admin", "weekly_health": True}
             for team in range(teams.MAX_TEAMS_PER_PERSON)
         },
     )
@@ -121,7 +134,7 @@ def test_the_largest_team_item_stays_under_the_limit(app):
     for number in range(teams.MAX_PEOPLE):
         person = _largest_person(now, number)
         members[person.person_id] = {
-            **teams._entry(person, "editor", now),
+            **teams.member_entry(person, "editor", now),
             **person.nudge_preferences(),
         }
     team = Team(
@@ -198,6 +211,51 @@ def test_the_largest_post_its_body_and_its_history_stay_under_the_limit(app, fol
         assert _size(entry) < LIMIT / 10
 
 
+def test_the_largest_playbook_stays_well_under_the_limit(app, folks):
+    """The longest guidelines, and a full checklist of the longest items for each of the 30
+    channels with the longest names: saved through the form, then measured."""
+    anna = folks.person("anna@example.com", "Anna")
+    team = folks.team(anna)
+    channels = [f"{n:02d}" + WIDE * (CHANNEL - 2) for n in range(teams.MAX_CHANNELS)]
+    teams.set_channels(team, channels)
+    checklist = "\n".join(f"{n:02d}" + WIDE * (MAX_ITEM_LENGTH - 2) for n in range(MAX_ITEMS))
+    form = playbook_form(
+        channels,
+        MultiDict(
+            {
+                "guidelines": WIDE * MAX_GUIDELINES,
+                **{checklist_field(channel): checklist for channel in channels},
+            }
+        ),
+    )
+    assert form.validate(), form.errors
+    stored_playbook.save(
+        team.team_id,
+        guidelines=form.guidelines.data,
+        checklists=form.checklists(),
+        version=None,
+        actor=anna.person_id,
+        now=datetime.now(UTC),
+    )
+    largest = stored_playbook.load(team.team_id)
+    assert sum(len(items) for _channel, items in largest.checklist(channels)) == 30 * MAX_ITEMS
+    print(f"largest playbook: {_size(largest):,} bytes")
+    assert _size(largest) < LIMIT * 0.6
+    # A post's ticks are its checklists' items: they count in its body's bytes with the copy.
+    post_form = PostForm(
+        MultiDict(
+            [("title", "t"), ("copy", "x" * (MAX_BODY_BYTES - 100))]
+            + [("channels", channel) for channel in channels[:2]]
+            + [("checked", item) for _c, items in largest.checklist(channels[:1]) for item in items]
+        ),
+        channel_choices=channels,
+        members=[],
+        zone="UTC",
+        playbook=largest,
+    )
+    assert not post_form.validate() and "too long to store" in str(post_form.copy.errors[0])
+
+
 def test_the_longest_comment_stays_far_under_the_limit(app, folks):
     anna = folks.person("anna@example.com", "Anna")
     post = folks.post(folks.team(anna), owner=anna, created_by=anna, status="draft")
@@ -205,6 +263,73 @@ def test_the_longest_comment_stays_far_under_the_limit(app, folks):
         post, actor=anna.person_id, text=WIDE * COMMENT_LIMIT, now=post.created_at
     )
     assert _size(entry) < LIMIT / 10
+
+
+def test_the_largest_event_and_series_template_stay_under_the_limit(app):
+    """An event at every field's limit; a template of MAX_STEPS steps, each on all of a
+    team's channels at their longest, with the longest label, pattern and owner."""
+    now = datetime.now(UTC)
+    event = events.new_event(
+        "t" * 16,
+        "e" * 16,
+        created_by="p" * 16,
+        now=now,
+        title=WIDE * _longest(EventForm.title),
+        kind="k" * events.MAX_STEP_ID,
+        place=WIDE * _longest(EventForm.place),
+        starts_at=now,
+        ends_at=now,
+        zone="America/Argentina/ComodRivadavia",
+        notes=WIDE * _longest(EventForm.notes),
+        partner=WIDE * _longest(EventForm.partner),
+        owner_id="p" * 16,
+        state="cancelled",
+    )
+    event.version = 10**9
+    step = {
+        "step": "s" * events.MAX_STEP_ID,
+        "label": WIDE * _longest(StepForm.label),
+        "days": events.MIN_DAYS,
+        "time": "23:59",
+        "title": WIDE * _longest(StepForm.title),
+        "channels": [WIDE * CHANNEL] * teams.MAX_CHANNELS,
+        "owner": "p" * 16,
+    }
+    template = events.new_template(
+        "t" * 16,
+        "s" * events.MAX_STEP_ID,
+        name=WIDE * _longest(TemplateForm.name),
+        steps=[step] * events.MAX_STEPS,
+        now=now,
+    )
+    assert _size(event) < 12_000
+    assert _size(template) < LIMIT / 4
+
+
+def test_the_largest_schedule_stays_under_the_limit(app):
+    """A schedule at every field's limit: the longest title pattern and rule, a rotation of
+    the most people, all of a team's channels at their longest, the most days skipped."""
+    now = datetime.now(UTC)
+    schedule = stored_schedules.new_schedule(
+        "t" * 16,
+        created_by="p" * 16,
+        now=now,
+        title=WIDE * _longest(ScheduleForm.title),
+        rule=recurrence.weekly(range(7), 52, until=now.date()),
+        zone="America/Argentina/ComodRivadavia",
+        starts_local="2026-12-01T18:00",
+        starts_at=now,
+        owners=["p" * 16] * MAX_ROTATION,
+        channels=[WIDE * CHANNEL] * teams.MAX_CHANNELS,
+        skipped={(date(2100, 1, 1) + timedelta(days=n)).isoformat() for n in range(MAX_SKIPPED)},
+        planned_until=now,
+        turn=MAX_ROTATION,
+        state="paused",
+    )
+    schedule.version = 10**9
+    stored_schedules.index_for_extension(schedule, now)
+    assert len(schedule.skipped) == MAX_SKIPPED
+    assert _size(schedule) < 12_000
 
 
 def test_the_small_items_stay_small(app):
@@ -257,8 +382,10 @@ def test_the_small_items_stay_small(app):
         ),
     ]
     written = {type(item) for item in items} | {Person, Team, Post, PostBody, Activity}
-    # Schedules are written by no route yet: the issue that adds them gives them their limits.
-    assert written | {Schedule} == set(CALENDAR_MODELS + SYSTEM_MODELS)
+    written |= {Event, SeriesTemplate}  # measured at their limits above
+    written |= {Playbook}  # test_the_largest_playbook_stays_well_under_the_limit
+    written |= {Schedule}  # test_the_largest_schedule_stays_under_the_limit
+    assert written == set(CALENDAR_MODELS + SYSTEM_MODELS)
     for item in items:
         assert _size(item) < 2_000, type(item).__name__
 

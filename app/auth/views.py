@@ -9,13 +9,14 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app import mail
+from app import mail, playbook
 from app.auth import end_session, link_page, login_required, start_session
 from app.errors import error_page
 from app.forms import EmailForm, ProfileForm, WelcomeForm, posted
 from app.i18n import guess_zone
 from app.nudges import replan
 from app.store import NotFound, people, teams
+from app.teams import joining
 from app.web import go, link_to, now, render, safe_next, settings
 
 log = logging.getLogger(__name__)
@@ -141,11 +142,19 @@ def confirm(token: str):
         destination = safe_next(session.pop("next", None)) or url_for("teams.start")
     else:
         someone = people.find_or_create_person(found.email, now(), browser_language, zone)
+        # Their first post is planned before they join: a failure here writes nothing, and
+        # following the invitation again does both. Someone new gets it on the welcome page,
+        # once the time zone it is planned in is the one they chose.
+        intro = None
+        if someone.name and someone.role_in(found.team_id) is None:
+            intro = joining.plan_introduction(team, someone, found.role, now())
         try:
             teams.accept_invite(found, someone, now())
         except NotFound:
+            joining.withdraw_introduction(intro, team, now())
             return _expired_link(language)
         except teams.Full as full:
+            joining.withdraw_introduction(intro, team, now())
             # Lazy: the page speaks the language of whom the invitation is for.
             message = (
                 _l("This team has no room for anyone else. Ask its admin to make room.")
@@ -158,7 +167,8 @@ def confirm(token: str):
             return link_page(
                 language, "errors/error.html", 409, code=409, title=_l("No room"), message=message
             )
-        destination = url_for("planner.calendar", team_id=team.team_id)
+        # A new member starts with how the team speaks, and their first post.
+        destination = url_for("playbook.show", team_id=team.team_id, welcome=1)
     people.address_works(someone, now())  # the link came by email: a bounce is over
     start_session(someone)
     if team is not None:
@@ -185,10 +195,16 @@ def welcome():
         posted(), obj=someone, team_language=someone.language, team_zone=someone.zone
     )
     needs_team = not someone.team_entries()
+    # Invited in: the team of the invitation (else their first), whose playbook they read.
+    mine = {entry["team_id"]: entry for entry in someone.team_list()}
+    joined = mine.get(session.get("team")) or next(iter(mine.values()), None)
     if not needs_team:
         for field in ("team_name", "team_zone", "team_language"):
             delattr(form, field)
     if request.method == "POST" and form.validate():
+        # Only someone naming themselves for the first time is new here; a named member who
+        # comes back to this page and saves it has had their start already.
+        newcomer = not someone.name
         people.update_profile(
             someone,
             name=form.name.data,
@@ -205,9 +221,20 @@ def welcome():
                 now=now(),
             )
             session["team"] = created.team_id
-        return go(url_for("teams.start"))
+        if needs_team or not newcomer:
+            return go(url_for("teams.start"))
+        joining.plan_introduction_of_newcomer(joined["team_id"], someone, now())
+        return go(url_for("playbook.show", team_id=joined["team_id"], welcome=1))
     status = 422 if request.method == "POST" else 200
-    return render("auth/welcome.html", "welcome_form", status, form=form, needs_team=needs_team)
+    return render(
+        "auth/welcome.html",
+        "welcome_form",
+        status,
+        form=form,
+        needs_team=needs_team,
+        joined=joined,
+        playbook=playbook.current(joined["team_id"]) if joined else None,
+    )
 
 
 @bp.route("/me", methods=["GET", "POST"])

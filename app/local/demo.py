@@ -7,9 +7,12 @@ so the demo data is shaped exactly like real data.
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app.auth import speaking
 from app.auth.views import SIGN_IN_VALID_FOR
+from app.events import series
 from app.planner import changes
-from app.store import people, posts, teams
+from app.schedules import planning, recurrence
+from app.store import events, keys, people, playbook, posts, schedules, teams
 from app.web import link_to
 
 ZONE = "Europe/Rome"
@@ -22,6 +25,28 @@ PEOPLE = [
     ("sarah@enoteca-lumen.example", "Sarah Klein", "en", "Europe/London", "editor"),
     ("luca@cantina-aurora.example", "Luca Ferri", "it", ZONE, "viewer"),
 ]
+# How the team speaks: shown beside the post form and in every nudge.
+PLAYBOOK = {
+    "guidelines": (
+        "## Voice\n\nWarm and unhurried, like a glass at the end of the harvest. We write "
+        "about people and places, never about discounts.\n\n"
+        "## Do and don't\n\n- **Do** name the grower, the vineyard and the vintage.\n"
+        "- **Don't** post a bottle without a glass, or a glass without a face.\n\n"
+        "## Hashtags\n\n`#CantinaAurora` `#Langhe` `#Nebbiolo`, and the event's own.\n\n"
+        "## Partners\n\nTag [Enoteca Lumen](https://enoteca-lumen.example) in every post "
+        "about the London tasting, and let Sarah see it before it goes out."
+    ),
+    "checklists": {
+        "Instagram": [
+            "Photo is square or 4:5",
+            "Location tagged",
+            "Partner tagged",
+            "Three hashtags at most",
+        ],
+        "Facebook": ["Event linked", "Partner tagged"],
+        "Newsletter": ["Subject under 50 characters", "One link, to the booking page"],
+    },
+}
 # days from today, local time, title, channels, owner (index in PEOPLE), status, copy, tags
 POSTS = [
     (
@@ -176,7 +201,57 @@ def seed(now: datetime) -> bool:
             tags=["ideas"],
         )
         changes.create(idea, team, now)
+    _seed_schedule(team, members, now)
+    _seed_tasting(team, members, now)
+    playbook.save(team.team_id, **PLAYBOOK, version=None, actor=admin.person_id, now=now)
     return True
+
+
+def _seed_schedule(team, members, now: datetime) -> None:
+    """Instagram every Tuesday and Friday at 18:00, Giulia, Marco and Sarah in turn."""
+    schedule = schedules.new_schedule(
+        team.team_id,
+        created_by=members[0].person_id,
+        now=now,
+        title="Instagram — {weekday} {date}",
+        rule=recurrence.weekly([1, 4]),
+        zone=ZONE,
+        starts_local=f"{now.astimezone(ZoneInfo(ZONE)).date().isoformat()}T18:00",
+        owners=[someone.person_id for someone in members[:3]],
+        channels=["Instagram"],
+    )
+    planning.apply(schedule, team, now)
+
+
+def _seed_tasting(team, members, now: datetime) -> None:
+    """The London tasting at Enoteca Lumen in twelve days, with its series from the "Tasting"
+    template: Giulia owns it, Sarah (who is there) posts it live."""
+    london = ZoneInfo("Europe/London")
+    starts = recurrence.place(
+        datetime.combine(now.astimezone(london).date() + timedelta(days=12), time(18, 30)), london
+    )
+    tasting = events.new_event(
+        team.team_id,
+        keys.new_id(),
+        created_by=members[0].person_id,
+        now=now,
+        title="Autumn tasting",
+        kind="tasting",
+        place="Enoteca Lumen, London",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=3, minutes=30),
+        zone="Europe/London",
+        notes="Six wines, two cellars, one evening. Seats are limited.",
+        partner="Enoteca Lumen",
+        owner_id=members[0].person_id,
+    )
+    events.create(tasting)
+    with speaking("en"):  # Giulia's language: no request says one here
+        proposed = series.proposal(tasting, series.default_templates(team)[0], team, now)
+    for step in proposed:
+        if step.step.step == "live":
+            step.owner_id = members[2].person_id
+    series.plan(tasting, proposed, team, actor=members[0].person_id, now=now)
 
 
 def sign_in_link(now: datetime) -> str:

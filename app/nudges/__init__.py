@@ -32,6 +32,7 @@ def run(event, context):
             "failed": outcome.failed,
             "cancelled": outcome.cancelled,
             "left": outcome.left,
+            "schedules_extended": outcome.extended,
         }
         log.info("nudge run: %s", counts)  # counts only: the outcome lists addresses
         return counts

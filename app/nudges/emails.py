@@ -10,7 +10,7 @@ from flask_babel import force_locale, gettext, ngettext
 
 from app import mail
 from app.nudges import tokens
-from app.store.models import Person, Post, PostBody, Reminder, Team
+from app.store.models import Person, Playbook, Post, PostBody, Reminder, Team
 from app.web import link_to
 
 
@@ -104,8 +104,10 @@ def nudge(
     recipients: list[Person],
     now: datetime,
     escalation: Escalation | None = None,
+    playbook: Playbook | None = None,
 ) -> EmailMessage:
-    """The email for a post's reminder, in the (first) recipient's language and zone."""
+    """The email for a post's reminder, in the (first) recipient's language and zone, with
+    the playbook's checklists of its channels (the items ticked so far marked)."""
     person = recipients[0]
     with force_locale(person.language):
         owner = team.member(post.owner_id) if post.owner_id else None
@@ -154,6 +156,10 @@ def nudge(
                 else ""
             ),
             person=person,
+            checklist=playbook.checklist(post.channels or []) if playbook else [],
+            ticked=(body.checked if body else None) or [],
+            # An event's recap, after the event: its owner is asked how it went.
+            recap=post.series_step == "recap" and bool(post.event_id),
             links=_actions(reminder, post, person),
             preferences=link_to("nudges.preferences"),
         )

@@ -29,8 +29,8 @@ from pynamodb.exceptions import PynamoDBException
 
 from app import mail
 from app.nudges import emails, plan
-from app.store import conditional_failure, people, posts, reminders
-from app.store.models import Activity, Person, Post, PostBody, Reminder, Team
+from app.store import cadence, conditional_failure, people, posts, reminders
+from app.store.models import Activity, Person, Playbook, Post, PostBody, Reminder, Team
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class Outcome:
     failed: int = 0
     skipped: int = 0  # claimed by another run, or no longer due
     left: int = 0  # due, but over this run's time budget
+    extended: int = 0  # schedules whose slots were planned further ahead
     emails: list[str] = field(default_factory=list)
 
 
@@ -58,6 +59,7 @@ class Context:
     body: PostBody | None
     team: Team | None
     people: dict[str, Person]
+    playbook: Playbook | None = None  # its checklists go in the post's nudge
 
 
 class Job:
@@ -87,6 +89,10 @@ class Job:
     # The run ----------------------------------------------------------------------------------
 
     def run(self) -> Outcome:
+        # Schedules first: the slots they plan now get their nudges in this same run.
+        from app.schedules.planning import extend_due
+
+        self.outcome.extended = extend_due(self.now)
         due = list(reminders.due_at_or_before(self.now, self.catch_up_days))
         for group in _by_post_and_person(due):
             if self._over_budget():
@@ -115,6 +121,9 @@ class Job:
             try:
                 if claimed.kind == "digest":
                     self._digest(claimed)
+                    continue
+                if claimed.kind == cadence.WEEKLY_KIND:
+                    self._weekly_health(claimed)
                     continue
                 context = context or self._context(claimed)
                 spoke, brought_forward = self._process(claimed, context, mailed)
@@ -162,7 +171,13 @@ class Job:
             self.outcome.deferred += 1
             return True, None
         message = emails.nudge(
-            reminder, context.post, context.body, context.team, recipients, self.now
+            reminder,
+            context.post,
+            context.body,
+            context.team,
+            recipients,
+            self.now,
+            playbook=context.playbook,
         )
         self._send(reminder, message, context, ", ".join(p.name or p.email for p in recipients))
         return True, None
@@ -239,6 +254,7 @@ class Job:
                 Post.key(reminder.team_id, reminder.post_id),
                 PostBody.key(reminder.team_id, reminder.post_id),
                 Team.key(reminder.team_id),
+                Playbook.key(reminder.team_id),
             ]
         }
         if reminder.person_id:
@@ -246,7 +262,13 @@ class Job:
         found: dict = {"people": {}}
         for raw in people.batch_get(wanted):
             kind = raw["sk"]["S"].split("#", 1)[0]
-            model = {"POST": Post, "BODY": PostBody, "TEAM": Team, "PERSON": Person}[kind]
+            model = {
+                "POST": Post,
+                "BODY": PostBody,
+                "TEAM": Team,
+                "PERSON": Person,
+                "PLAYBOOK": Playbook,
+            }[kind]
             item = model.from_raw_data(raw)
             if model is Person:
                 found["people"][item.person_id] = item
@@ -265,7 +287,9 @@ class Job:
             for raw in people.batch_get(wanted):
                 admin = Person.from_raw_data(raw)
                 found["people"][admin.person_id] = admin
-        return Context(found.get(Post), found.get(PostBody), team, found["people"])
+        return Context(
+            found.get(Post), found.get(PostBody), team, found["people"], found.get(Playbook)
+        )
 
     def _stale(self, reminder: Reminder, context: Context) -> str | None:
         """Why this reminder no longer fits its post (None if it still does), as a note code
@@ -354,14 +378,17 @@ class Job:
             return
         self.outcome.emails.append(message["To"])
         entry = self._entry(reminder, context, "nudged")
-        self._mark(reminder, sent_to, entry)
+        self._mark(
+            reminder, lambda: reminders.mark_sent(reminder, self.run_id, self.now, sent_to, entry)
+        )
         self.outcome.sent += 1
 
-    def _mark(self, reminder: Reminder, sent_to: str, entry: Activity | None) -> None:
-        """Record the sending; retry lost writes that did not land (the mail is out)."""
+    def _mark(self, reminder: Reminder, record: Callable[[], None]) -> None:
+        """Record the sending (``record``: a write on condition the lease is this run's);
+        retry lost writes that did not land (the mail is out)."""
         for attempt in range(MARK_ATTEMPTS):
             try:
-                reminders.mark_sent(reminder, self.run_id, self.now, sent_to, entry)
+                record()
                 return
             except TRANSIENT as error:
                 if conditional_failure(error) and not self._still_mine(reminder):
@@ -430,6 +457,24 @@ class Job:
             at=self.now,
         )
 
+    def _send_unless_retried(
+        self, reminder: Reminder, message, refused: str, team_id: str | None = None
+    ) -> bool | None:
+        """Send a digest or weekly email (counted in the team's daily cap if ``team_id``):
+        True once sent; False if SES refused it for good (logged as ``refused``); None if it
+        failed for now and ``reminder`` was given back to be tried again later."""
+        try:
+            mail.send(message, team_id=team_id, now=self.now)
+        except mail.MailError as error:
+            if not error.permanent:
+                self._retry_later(reminder, error.code)
+                return None
+            log.warning("%s refused: %s", refused, error.code)
+            return False
+        self.outcome.sent += 1
+        self.outcome.emails.append(message["To"])
+        return True
+
     # The daily digest -----------------------------------------------------------------------
 
     def _digest(self, reminder: Reminder) -> None:
@@ -442,16 +487,9 @@ class Job:
             overdue, upcoming = self._digest_posts(person)
             if overdue or upcoming:
                 message = emails.digest(person, overdue, upcoming, self.now)
-                try:
-                    mail.send(message)
-                except mail.MailError as error:
-                    if not error.permanent:
-                        self._retry_later(reminder, error.code)
-                        return
-                    log.warning("digest to person %s refused: %s", person.person_id, error.code)
-                else:
-                    self.outcome.sent += 1
-                    self.outcome.emails.append(message["To"])
+                refused = f"digest to person {person.person_id}"
+                if self._send_unless_retried(reminder, message, refused) is None:
+                    return
         # Giving it back for tomorrow is what marks today's digest done.
         reminders.reschedule(reminder, self.run_id, tomorrow, note="next_digest")
 
@@ -467,6 +505,38 @@ class Job:
         ]
         overdue = [post for post in mine if post.due < self.now]
         return overdue, [post for post in mine if post.due >= self.now]
+
+    # The weekly Cadence health email ------------------------------------------------------
+
+    def _weekly_health(self, reminder: Reminder) -> None:
+        """An admin's weekly email about the team's rhythm (app.cadence.weekly): sent while
+        they are its admin, then given back for the next Monday 08:00 their time."""
+        from app.cadence import weekly  # what the web pages need too: only when one is due
+
+        admin, team = weekly.recipient(reminder)
+        why_not = weekly.wanted_by(admin, team)
+        if why_not == "off":
+            self._finish(reminder, "cancelled", "health_off", None)
+            return
+        next_week = weekly.next_monday(admin.zone, self.now)
+        # Asked for explicitly: nudges turned off do not stop it; bounces and being away do.
+        if why_not is None and self._unreachable(admin) in (None, "off"):
+            message = weekly.message(admin, team, self.now)
+            # The team's daily cap too is tried again later.
+            sent = self._send_unless_retried(
+                reminder, message, f"health email to {admin.person_id}", team.team_id
+            )
+            if sent is None:
+                return
+            if sent:
+                # Planning next week's is what marks this week's as sent.
+                self._mark(
+                    reminder,
+                    lambda: cadence.sent_and_next(reminder, self.run_id, self.now, next_week),
+                )
+                return
+        # Not sent (also to a demoted admin, who gets it again if made admin again): next week.
+        reminders.reschedule(reminder, self.run_id, next_week, note="next_health")
 
 
 def _by_post_and_person(due: list[Reminder]) -> list[list[Reminder]]:

@@ -11,16 +11,17 @@ from flask import Blueprint, abort, flash, g, make_response, redirect, request, 
 from flask_babel import format_number
 from flask_babel import gettext as _
 
-from app import values
+from app import playbook, values
 from app.auth import RANKS, login_required, team_member
 from app.errors import error_page
+from app.events import series
 from app.i18n import STATUS_LABELS
 from app.nudges import plan
 from app.planner import changes, history, periods
 from app.planner.board import Board, overdue
 from app.planner.forms import CHANNEL_LIMITS, TITLE_LIMITS, PostForm, channel_warnings, merge
 from app.store import NotFound, people, posts, reminders, teams
-from app.store.models import Post, PostBody
+from app.store.models import Event, Post, PostBody
 from app.store.posts import PostConflict
 from app.web import TemplateMacros, go, now, render, wants_fragment
 
@@ -145,6 +146,22 @@ def _by_day(found: list[Post], zone: ZoneInfo) -> dict[date, list[Post]]:
     }
 
 
+# A fair can last days: its band shows on each (a week at most, the period's own days only).
+EVENT_DAYS_SHOWN = 7
+
+
+def _events_by_day(found: list[Event], zone: ZoneInfo) -> dict[date, list[Event]]:
+    """Events on each local day they last. Post filters never hide them: an event is owned by
+    no channel, status or tag, and the posts it drives make sense only beside it."""
+    days: dict[date, list[Event]] = {}
+    for event in sorted(found, key=lambda event: event.starts_at):
+        first = periods.local_day(event.starts_at, zone)
+        last = periods.local_day(max(event.starts_at, event.ends_at - timedelta(seconds=1)), zone)
+        for offset in range(min((last - first).days, EVENT_DAYS_SHOWN - 1) + 1):
+            days.setdefault(first + timedelta(days=offset), []).append(event)
+    return days
+
+
 # Calendar views ----------------------------------------------------------------------------
 
 
@@ -171,11 +188,13 @@ def _month_page(team, month: periods.Month):
     weeks = month.weeks(g.person.week_start)
     # The grid's whole weeks, grey days of the months around included: still one Query.
     start, end = periods.bounds(weeks[0][0], weeks[-1][-1] + timedelta(days=1), zone)
-    found = [post for post in posts.due_between(team.team_id, start, end) if filters.keep(post)]
+    found_posts, found_events = posts.calendar_between(team.team_id, start, end)
+    found = [post for post in found_posts if filters.keep(post)]
     context = _view_context(
         team,
         filters,
         view="month",
+        events=_events_by_day(found_events, zone),
         month=month,
         weeks=weeks,
         days=_by_day(found, zone),
@@ -196,11 +215,12 @@ def week(team_id: str, day: str):
     if first != parsed:
         return redirect(url_for("planner.week", team_id=team_id, day=first, **filters.args()))
     after = first + timedelta(days=7)
-    found = posts.due_between(team_id, *periods.bounds(first, after, zone))
+    found, found_events = posts.calendar_between(team_id, *periods.bounds(first, after, zone))
     context = _view_context(
         team,
         filters,
         view="week",
+        events=_events_by_day(found_events, zone),
         first=first,
         week_days=[first + timedelta(days=n) for n in range(7)],
         days=_by_day([post for post in found if filters.keep(post)], zone),
@@ -218,17 +238,17 @@ def agenda(team_id: str):
     first = values.day(request.args.get("from")) or today()
     lookback = first - timedelta(days=OVERDUE_LOOKBACK_DAYS)
     after = first + timedelta(days=AGENDA_DAYS)
-    found = [
-        post
-        for post in posts.due_between(team_id, *periods.bounds(lookback, after, zone))
-        if filters.keep(post)
-    ]
+    found_posts, found_events = posts.calendar_between(
+        team_id, *periods.bounds(lookback, after, zone)
+    )
+    found = [post for post in found_posts if filters.keep(post)]
     start, moment = periods.local_midnight(first, zone), now()
     context = _view_context(
         team,
         filters,
         view="agenda",
         days=_by_day([post for post in found if post.due >= start], zone),
+        events=_events_by_day([e for e in found_events if e.ends_at > start], zone),
         late=[post for post in found if post.due < start and overdue(post, moment)],
         first=first,
         after=after,
@@ -288,6 +308,7 @@ def _form(team, formdata=None, post=None, body=None, current=None, **values) -> 
         "members": team.member_list(),
         "zone": g.person.zone,
         "team_tags": team.tags,
+        "playbook": playbook.current(team.team_id),
     }
     if post is not None:
         return PostForm.for_post(post, body, **options)
@@ -295,10 +316,12 @@ def _form(team, formdata=None, post=None, body=None, current=None, **values) -> 
 
 
 def _loaded(team_id: str, post_id: str):
-    loaded = posts.load(team_id, post_id)
+    """The post and its body; the team's playbook comes in the same read (``g.playbook``)."""
+    loaded = posts.load_for_writing(team_id, post_id)
     if loaded is None:
         abort(404)
-    return loaded
+    post, body, g.playbook = loaded
+    return post, body
 
 
 def _panel(
@@ -335,6 +358,7 @@ def _panel(
         can_review=post.status == "in_review" and _may_approve(team, post),
         moment=now(),
         zone=viewer_zone(),
+        part_of=series.part_of(post),
     )
 
 
@@ -599,7 +623,8 @@ def move(team_id: str, post_id: str):
     changed = sorted({target, *([from_day] if from_day else [])})
     start, end = periods.bounds(changed[0], changed[-1] + timedelta(days=1), zone)
     filters = Filters.from_request(g.team)
-    found = [post for post in posts.due_between(team_id, start, end) if filters.keep(post)]
+    found_posts, found_events = posts.calendar_between(team_id, start, end)
+    found = [post for post in found_posts if filters.keep(post)]
     return render(
         "planner/moved.html",
         "cells",
@@ -608,6 +633,7 @@ def move(team_id: str, post_id: str):
             filters,
             cells=changed,
             days=_by_day(found, zone),
+            events=_events_by_day(found_events, zone),
             month=shown,
             was_idea=seen_due is None,
             moved=moved,

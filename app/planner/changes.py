@@ -128,11 +128,12 @@ def create(post: Post, team: Team, now: datetime, **body) -> None:
     posts.create(post, reminders=writes, known_tags=team.tags, **body)
 
 
-def plan_post(post: Post, team: Team, now: datetime, **body) -> bool:
+def plan_post(post: Post, team: Team, now: datetime, *, activity: str = "planned", **body) -> bool:
     """Write a post that a schedule, an event's series or a new membership planned, with its
     nudges; False if it exists already. No role check here: whoever set up the schedule or the
     event was checked then, and the post is a draft owned by a member."""
-    return posts.plan_new(post, reminders=plan.reminder_writes(None, post, team, now), **body)
+    writes = plan.reminder_writes(None, post, team, now)
+    return posts.plan_new(post, reminders=writes, activity=activity, **body)
 
 
 def replan_post(post: Post, team: Team, *, summary: dict, now: datetime) -> Post | None:

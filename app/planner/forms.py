@@ -23,7 +23,7 @@ from app import values
 from app.forms import no_control_characters, strip, valid_clock, valid_day
 from app.i18n import STATUS_LABELS
 from app.planner import periods
-from app.store.models import Member, Post, PostBody
+from app.store.models import Member, Playbook, Post, PostBody
 from app.store.teams import MAX_TEAM_TAGS
 
 # DynamoDB items hold at most 400 KB; the body item keeps room for its keys and attributes.
@@ -52,6 +52,7 @@ EDITED_FIELDS = (
     "tags",
     "notes",
     "published_url",
+    "checked",
 )
 
 
@@ -99,6 +100,8 @@ class PostForm(Form):
     tags = StringField(_l("Tags"), [Optional()], filters=[strip])
     notes = TextAreaField(_l("Notes"), [Optional()], filters=[plain_line_breaks])
     published_url = StringField(_l("Published link"), [Optional()], filters=[strip])
+    # The playbook's checklist items of the post's channels that the writer ticked.
+    checked = SelectMultipleField(_l("Checklist"), validate_choice=False)
     version = HiddenField()
     # Fingerprints of the values the editor started from, for the three-way merge.
     base = HiddenField()
@@ -112,9 +115,12 @@ class PostForm(Form):
         zone: str,
         current: Post | None = None,
         team_tags=(),
+        playbook: Playbook | None = None,
         **kwargs,
     ):
         super().__init__(formdata, **kwargs)
+        # The checklists of the channels chosen (sent, or stored): a tick counts only there.
+        self.checklist_groups = playbook.checklist(self.channels.data or []) if playbook else []
         self.zone = ZoneInfo(zone)
         self.team_tags = set(team_tags or ())
         self.channels.choices = [SelectChoice(channel, channel) for channel in channel_choices]
@@ -146,6 +152,7 @@ class PostForm(Form):
             tags=", ".join(sorted(post.tags or [])),
             notes=body.notes,
             published_url=body.published_url or "",
+            checked=list(body.checked or []),
             version=str(post.version or ""),
             current=post,
             **kwargs,
@@ -189,7 +196,8 @@ class PostForm(Form):
             raise ValidationError(_l("Pick who reviews the post."))
 
     def validate_copy(self, field):
-        size = len((field.data or "").encode()) + len((self.notes.data or "").encode())
+        texts = [field.data or "", self.notes.data or "", *self.ticked()]
+        size = sum(len(text.encode()) for text in texts)
         if size > MAX_BODY_BYTES:
             raise ValidationError(
                 _l(
@@ -234,6 +242,12 @@ class PostForm(Form):
 
     # Results ---------------------------------------------------------------------------------
 
+    def ticked(self) -> list[str]:
+        """The ticked checklist items of the chosen channels, in the checklists' order."""
+        sent = set(self.checked.data or [])
+        shown = (item for _channel, items in self.checklist_groups for item in items)
+        return list(dict.fromkeys(item for item in shown if item in sent))
+
     def tag_set(self) -> set[str]:
         return {tag.strip() for tag in (self.tags.data or "").split(",") if tag.strip()}
 
@@ -262,6 +276,7 @@ class PostForm(Form):
             "copy": self.copy.data or "",
             "notes": self.notes.data or "",
             "published_url": self.published_url.data or None,
+            "checked": self.ticked() or None,
         }
 
     def expected_version(self) -> int | None:
@@ -271,8 +286,8 @@ class PostForm(Form):
 
     def comparable(self, name: str) -> str:
         """A field's value as the merge compares it (channels and tags in any order)."""
-        if name == "channels":
-            return "\n".join(sorted(self.channels.data or []))
+        if name in ("channels", "checked"):
+            return "\n".join(sorted(self[name].data or []))
         if name == "tags":
             return ", ".join(sorted(self.tag_set()))
         return self[name].data or ""
@@ -283,7 +298,7 @@ class PostForm(Form):
     def submitted(self, name: str) -> list[str]:
         """A field's value as form data (one entry per value)."""
         data = self[name].data
-        return list(data or []) if name == "channels" else [data or ""]
+        return list(data or []) if name in ("channels", "checked") else [data or ""]
 
 
 def merge(mine: PostForm, theirs: PostForm) -> tuple[MultiDict, MultiDict, list[str]]:

@@ -22,6 +22,10 @@ SENTENCES = {
     "approved": _l("%(name)s approved the post"),
     "changes": _l("%(name)s asked for changes"),
     "comment": _l("%(name)s commented"),
+    # A schedule or an event's series wrote it; the name is who set that up.
+    "planned": _l("Planned by a schedule or an event that %(name)s set up"),
+    "replanned": _l("Re-planned by its schedule or event (set up by %(name)s)"),
+    "introduced": _l("Planned for %(name)s on joining the team"),
     "nudged": _l("Cadenza nudged %(name)s"),
     "escalated": _l("Cadenza told the team's admins"),
     "nudge_failed": _l("A nudge to %(name)s could not be delivered"),
@@ -85,8 +89,13 @@ FIELDS = {
     "copy": _l("Copy"),
     "notes": _l("Notes"),
     "published_url": _l("Published link"),
+    "checked": _l("Checklist"),
     "zone": _l("Time zone"),
+    "schedule_id": _l("Schedule"),
 }
+# What re-planning records for its own bookkeeping (the rotation's turn, the occurrence the
+# slot stands for): the date and owner lines already say what changed for people.
+BOOKKEEPING = ("turn", "occurrence")
 
 
 def activity_sentence(kind: str, name: str) -> Markup:
@@ -129,7 +138,7 @@ def comment_html(text: str, members) -> Markup:
         {
             str(escape(part))
             for m in members.values()
-            for part in (m.name, m.name.split()[0])
+            for part in (m.name, *m.name.split()[:1])  # a new member may have no name yet
             if part
         },
         key=len,

@@ -14,7 +14,8 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
                                              LSI trash     trash_key <deleted>#<post>  (trashed)
                                              GSI by_owner  OWNER#<p> / <due UTC>#<t>#<post>
                                              (a slot's id is <schedule>-<occurrence>, a series
-                                             post's <event>-<step>: see "slots of schedule S")
+                                             post's <event>-<step>: see "slots of schedule S";
+                                             a new member's first post intro-<person>)
     post body       TEAM#<t>   BODY#<post>      long copy, notes, ticked checklist items
     activity        TEAM#<t>   LOG#<post>#<time>#<id>   comments and history of a post
     schedule        TEAM#<t>   SCHEDULE#<schedule>
@@ -24,8 +25,10 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
     playbook        TEAM#<t>   PLAYBOOK
     reminder        TEAM#<t>   REMIND#<post>#<kind>
                                    GSI due  DUE#<UTC day> / <due>#<t>#<post>#<kind> (while pending)
+    health email    TEAM#<t>   HEALTH#<person>  an admin's weekly Cadence health email: a
+                                   reminder of kind "health", in GSI due like one (while on)
     system
-    person          PERSON#<p> PERSON          with ``teams``: {team: {name, role}}
+    person          PERSON#<p> PERSON          with ``teams``: {team: {name, role, weekly_health}}
     email owner     EMAIL#<address, lower-case>  EMAIL   conditional put keeps addresses unique
     sign-in token   TOKEN#<sha256 of token>    TOKEN   TTL
     used email link USED#<sha256 of payload>   USED   TTL (one-click nudge actions: single use)
@@ -55,13 +58,18 @@ re-planning a passed deadline)      changes after some of its nudges' moments ha
 events of team T starting in [a, b)  the same Query of ``by_due``: events carry a due_key too,
 (with the posts, in every view)     and the item's sk (POST# or EVENT#) says which it is
 schedules of team T                 Query pk = TEAM#T, sk begins_with SCHEDULE#
-slots of schedule S (re-planning,   Query pk = TEAM#T, sk begins_with POST#S- (a slot's id
-pausing, ending, deleting)          starts with its schedule's)
+slots of schedule S from day D on   Query pk = TEAM#T, sk BETWEEN POST#S-<D> AND POST#S-~
+(extending, re-planning, skipping,  (a slot's id is <schedule>-<its occurrence's local date,
+pausing, deleting)                  YYYYMMDD>: a schedule has at most one occurrence a day,
+                                    so the range holds the coming slots and never the past's)
 posts of event E's series           Query pk = TEAM#T, sk begins_with POST#E-
 schedules due for extension         Query GSI ``due``: due_bucket = EXTEND, due_sk <= now: one
 (all teams; the scheduled job)      Query however many schedules there are (sparse: only active
                                     ones carry the key, and each is found only once a week)
 series templates of team T          Query pk = TEAM#T, sk begins_with SERIES#
+events of team T (its events page)  Query pk = TEAM#T, sk begins_with EVENT#
+one event (its page, a series       GetItem TEAM#T / EVENT#e (a series post's ``occurrence``
+post's panel)                       holds the event's start it was planned against)
 playbook of team T                  GetItem TEAM#T / PLAYBOOK (the post panel: in the BatchGet
                                     of the post and its body; the nudge job: in its context's)
 members of team T (with roles)      GetItem TEAM#T (its ``members`` map)
@@ -73,6 +81,10 @@ of the URL)                         names a team), strongly consistent: one requ
 sign-in token by its hash           GetItem TOKEN#h; redeemed by one conditional UpdateItem
 reminders due at or before t        Query GSI ``due``: due_bucket = DUE#<day>, due_sk <= t,
 (all teams)                         for t's UTC day and the catch-up days before it
+Cadence health of team T (page and  the ``by_due`` Query over [now - 90 days, now + 8 weeks)
+weekly email)                       and the schedules Query: two requests, whatever the
+                                    number of schedules (whether the admin gets the email is
+                                    in their ``teams`` entry, read with the session)
 ==================================  =====================================================
 
 A membership is written twice, in one transaction: into the team's ``members`` map and the
@@ -85,9 +97,11 @@ Item sizes. DynamoDB refuses an item over 400 KB, and moto lets one through insi
 transaction; every item therefore has a bound, from the limits the forms and the store apply,
 measured at those limits with the widest UTF-8 text (tests/test_size_limits.py): a team with
 100 people (members and invitations), 30 channels and 200 tags ~112 KB; a person in 50 teams
-~20 KB; a post body ~352 KB (copy and notes 350,000 bytes together, the reason for its own
-item); a post summary ~8 KB; a history entry ~17 KB (it records that copy or notes changed,
-not their text); every other item under 2 KB. A write DynamoDB still refuses as too large is
+~20 KB; a post body ~352 KB (copy, notes and ticked checklist items 350,000 bytes together,
+the reason for its own item); a post summary ~8 KB; a history entry ~17 KB (it records that
+copy, notes or ticks changed, not their text); a playbook ~215 KB (10,000 characters of
+guidelines, 30 channels' checklists of 12 items of 120 characters); every other item under
+2 KB. A write DynamoDB still refuses as too large is
 a 413 page, never an outage or a conflict (``item_too_large``).
 
 No code path scans. Read-your-writes: every team view reads the base table or one of its LSIs
@@ -410,7 +424,7 @@ class Schedule(Model):
     channels = ListAttribute(of=UnicodeAttribute, default=list)
     turn = NumberAttribute(default=0)  # the rotation's turn after the last planned slot
     planned_until = UTCDateTimeAttribute(null=True)  # slots exist for occurrences before it
-    skipped = UnicodeSetAttribute(null=True)  # occurrences (wall times) skipped one by one
+    skipped = UnicodeSetAttribute(null=True)  # local dates of coming occurrences skipped
     state = UnicodeAttribute(default="active")  # active, paused, ended
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
-from app.store import Conflict, connection, keys, lost_conditions_raise, people
-from app.store.models import Activity, Event, Post, PostBody, Team
+from app.store import Conflict, connection, keys, lost_conditions_raise, people, playbook
+from app.store.models import Activity, Event, Playbook, Post, PostBody, Team
 from app.store.reminders import ReminderWrites
 from app.store.teams import MAX_TEAM_TAGS
 
@@ -22,7 +22,7 @@ SUMMARY_FIELDS = ("title", "channels", "owner_id", "due", "zone", "status", "tag
 BODY_FIELDS = ("copy", "notes", "published_url", "checked")
 # History says a long text was edited but keeps no copy of it: the old and the new text of a
 # 350 KB copy would not fit in one 400 KB item (the edit was refused, every time after).
-LONG_TEXT = ("copy", "notes")
+LONG_TEXT = ("copy", "notes", "checked")
 
 
 class PostConflict(Conflict):
@@ -42,8 +42,9 @@ def new_post(
     status: str = "idea",
     tags: Iterable[str] | None = (),
     reviewer_id: str | None = None,
+    post_id: str | None = None,
 ) -> Post:
-    post_id = keys.new_id()
+    post_id = post_id or keys.new_id()
     post = Post(
         *Post.key(team_id, post_id),
         team_id=team_id,
@@ -64,12 +65,30 @@ def new_post(
     return post
 
 
+def intro_post(
+    team_id: str, person_id: str, *, title: str, due: datetime, zone: str, now: datetime
+) -> Post:
+    """A new member's first post: a draft they own, due when they should write it."""
+    return new_post(
+        team_id,
+        post_id=playbook.intro_post_id(person_id),
+        title=title,
+        zone=zone,
+        created_by=person_id,
+        now=now,
+        due=due,
+        owner_id=person_id,
+        status="draft",
+    )
+
+
 def create(
     post: Post,
     *,
     copy: str = "",
     notes: str = "",
     published_url: str | None = None,
+    checked: list[str] | None = None,
     activity: str = "created",
     reminders: ReminderWrites | None = None,
     known_tags: Iterable[str] | None = (),
@@ -86,6 +105,7 @@ def create(
                 copy=copy,
                 notes=notes,
                 published_url=published_url,
+                checked=checked,
             )
         )
         transaction.save(_entry(post, post.created_by, activity, post.created_at))
@@ -103,15 +123,33 @@ def preview(post: Post, summary: dict) -> Post:
 
 def load(team_id: str, post_id: str) -> tuple[Post, PostBody] | None:
     """A post and its body (one BatchGetItem); None if there is no such post in this team."""
+    found = _read(team_id, post_id)
+    return (found[Post], found[PostBody]) if found else None
+
+
+def load_for_writing(team_id: str, post_id: str) -> tuple[Post, PostBody, Playbook] | None:
+    """A post, its body and the team's playbook, whose checklists show beside the post form
+    (the same one BatchGetItem); None if there is no such post in this team."""
+    found = _read(team_id, post_id, Playbook.key(team_id))
+    if not found:
+        return None
+    return found[Post], found[PostBody], found.get(Playbook) or playbook.empty(team_id)
+
+
+def _read(team_id: str, post_id: str, *more) -> dict | None:
+    """A post, its body and ``more`` items of the team, by model: one BatchGetItem."""
     found = {}
-    wanted = {Post.Meta.table_name: [Post.key(team_id, post_id), PostBody.key(team_id, post_id)]}
+    wanted = {
+        Post.Meta.table_name: [Post.key(team_id, post_id), PostBody.key(team_id, post_id), *more]
+    }
     for raw in people.batch_get(wanted):
-        model = Post if raw["sk"]["S"].startswith("POST#") else PostBody
+        kind = raw["sk"]["S"].split("#", 1)[0]
+        model = {"POST": Post, "BODY": PostBody, "PLAYBOOK": Playbook}[kind]
         found[model] = model.from_raw_data(raw)
     if Post not in found:
         return None
-    body = found.get(PostBody) or PostBody(*PostBody.key(team_id, post_id))
-    return found[Post], body
+    found.setdefault(PostBody, PostBody(*PostBody.key(team_id, post_id)))
+    return found
 
 
 def update(
@@ -275,12 +313,14 @@ def comment(post: Post, *, actor: str, text: str, now: datetime) -> Activity:
     return entry
 
 
-def plan_new(post: Post, *, reminders: ReminderWrites | None, **body) -> bool:
+def plan_new(
+    post: Post, *, reminders: ReminderWrites | None, activity: str = "planned", **body
+) -> bool:
     """Write a post a schedule, an event or a new membership planned, unless a post with its
     id exists (planned ids are made from what planned them, so planning twice, in two runs or
     two requests at once, writes it once): False then."""
     try:
-        create(post, activity="planned", reminders=reminders, **body)
+        create(post, activity=activity, reminders=reminders, **body)
     except PostConflict:
         return False
     return True

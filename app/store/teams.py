@@ -67,7 +67,8 @@ def team(team_id: str) -> Team | None:
         return None
 
 
-def _entry(someone: Person, role: str, now: datetime) -> dict:
+def member_entry(someone: Person, role: str, now: datetime) -> dict:
+    """A person's entry in a team's ``members`` map."""
     return {
         "name": someone.name,
         "email": someone.email,
@@ -88,7 +89,7 @@ def create_team(creator: Person, *, name: str, zone: str, language: str, now: da
         zone=zone,
         language=language,
         channels=list(DEFAULT_CHANNELS),
-        members={creator.person_id: _entry(creator, "admin", now)},
+        members={creator.person_id: member_entry(creator, "admin", now)},
         admin_count=1,
         created_by=creator.person_id,
         created_at=now,
@@ -290,7 +291,7 @@ def accept_invite(token: SignInToken, someone: Person, now: datetime) -> Team:
             tx.update(
                 joined,
                 actions=[
-                    Team.members[someone.person_id].set(_entry(someone, token.role, now)),
+                    Team.members[someone.person_id].set(member_entry(someone, token.role, now)),
                     *actions,
                 ],
                 condition=Team.members[someone.person_id].does_not_exist(),

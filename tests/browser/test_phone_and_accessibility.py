@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.nudges import tokens
-from app.store import people, posts, teams
+from app.store import events, people, posts, teams
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +50,7 @@ TOUCH_TARGETS = ", ".join(
         "a.day-number",
         "#week-grid h3 a",
         "a.chip",
+        "a.event-band",
         ".close-panel",
     ]
 )
@@ -66,6 +67,7 @@ class World:
     post: object  # today's post, with a long title
     posts_by_day: dict = field(default_factory=dict)
     links: dict = field(default_factory=dict)  # page name -> path behind an email link
+    event_id: str = ""  # a tasting in five days, a band on the calendar
 
 
 def add_post(app, team_id, owner, title: str, day: date, at=time(9, 0), status="draft", **more):
@@ -115,6 +117,21 @@ def build_world(app, live_server, folks, language: str = "en") -> World:
         )
         world.posts_by_day.setdefault(day, []).append(added)
     world.posts_by_day.setdefault(today, []).insert(0, post)
+    starts = datetime.combine(today + timedelta(days=5), time(18, 0), tzinfo=ZONE)
+    tasting = events.new_event(
+        team.team_id,
+        "tasting00000000a",
+        created_by=ada.person_id,
+        now=NOW,
+        title="Autumn tasting with Enoteca Lumen",
+        starts_at=starts.astimezone(UTC),
+        ends_at=(starts + timedelta(hours=3)).astimezone(UTC),
+        zone=str(ZONE),
+        owner_id=bruno.person_id,
+    )
+    with app.app_context():
+        events.create(tasting)
+    world.event_id = tasting.event_id
     gone = add_post(app, team.team_id, ada, "An old announcement", today - timedelta(days=20))
     with app.app_context():
         posts.trash(*posts.load(team.team_id, gone.post_id), actor=ada.person_id, now=NOW)
@@ -161,6 +178,13 @@ def signed_in_pages(world: World) -> dict[str, str]:
         "duplicate": f"{post}/duplicate",
         "new post": f"{team}/posts/new?date=2027-03-12",
         "trash": f"{team}/trash",
+        "cadence health": f"{team}/health",
+        "events": f"{team}/events",
+        "new event": f"{team}/events/new?date=2027-03-20",
+        "event": f"{team}/events/{world.event_id}",
+        "series templates": f"{team}/series",
+        "schedules": f"{team}/schedules",
+        "new schedule": f"{team}/schedules/new",
         "team settings": f"{team}/settings",
         "members": f"{team}/members",
         "your teams": "/teams",
@@ -217,6 +241,11 @@ def sideways(page: Page) -> int:
     return page.evaluate(
         "() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
     )
+
+
+def fits_a_phone(page: Page) -> None:
+    """Nothing on the page is wider than the phone it is shown on."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def small_targets(page: Page) -> list[str]:

@@ -6,7 +6,7 @@ from run to run; a file is only rewritten when its picture changed.
 """
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.local import demo
-from app.store import keys, people
+from app.planner import periods
+from app.store import events, keys, people, posts, schedules
 
 pytestmark = pytest.mark.browser
 
@@ -54,13 +55,20 @@ def test_the_docs_screenshots_show_the_demo_team(app, live_server, page_as, monk
         assert demo.seed(NOW)
         giulia = people.person_by_email(demo.DEMO_ADMIN)
     team_id = next(iter(giulia.team_entries()))
+    with app.app_context():
+        zone = ZoneInfo(demo.ZONE)
+        weeks = periods.Month.containing(NOW.date()).weeks(giulia.week_start)
+        grid = periods.bounds(weeks[0][0], weeks[-1][-1] + timedelta(days=1), zone)
+        grid_posts = posts.due_between(team_id, *grid)
+        schedule = schedules.of_team(team_id)[0]
+        autumn_tasting = events.of_team(team_id)[0]
     page = page_as(giulia, viewport=VIEWPORT, locale="en-GB", timezone_id=demo.ZONE)
 
     page.goto(f"{live_server}/t/{team_id}/")
     expect(page.locator("#period-title")).to_have_text("December 2026")
-    # The demo's posts that fall in December, and the one due an hour after seeding.
-    in_december = [days for days, *_rest in demo.POSTS if 1 <= NOW.day + days <= 31]
-    expect(page.locator("#month-grid a.chip")).to_have_count(len(in_december) + 1)
+    # Every post of the grid's weeks: the demo's own, the schedule's slots, the tasting's series.
+    expect(page.locator("#month-grid a.chip")).to_have_count(len(grid_posts))
+    expect(page.locator("#month-grid .event-band", has_text="Autumn tasting")).not_to_have_count(0)
     expect(page.locator("#ideas-list a.chip")).to_have_count(len(demo.IDEAS))
     save(page, "month.png")
 
@@ -78,6 +86,29 @@ def test_the_docs_screenshots_show_the_demo_team(app, live_server, page_as, monk
     expect(page.locator("#calendar.agenda")).to_be_visible()
     expect(page.locator("#agenda-late")).to_be_visible()  # yesterday's draft is overdue
     save(page, "agenda.png")
+
+    # Rhythm: the schedule with its rotation, the tasting and its series, the checklist
+    # beside a post, the team's cadence health.
+    page.goto(f"{live_server}/t/{team_id}/schedules/{schedule.schedule_id}")
+    expect(page.locator("#upcoming li")).not_to_have_count(0)
+    save(page, "schedule.png")
+
+    page.goto(f"{live_server}/t/{team_id}/events/{autumn_tasting.event_id}")
+    expect(page.locator("#series-list li")).to_have_count(4)
+    save(page, "event.png")
+
+    page.goto(f"{live_server}/t/{team_id}/")
+    page.locator("#month-grid a.chip", has_text="Instagram").first.click()
+    expect(page.locator("#panel .checklist")).not_to_have_count(0)
+    page.locator("#panel #post-title").blur()
+    page.locator("#panel #checklist").scroll_into_view_if_needed()
+    page.locator("#panel #checklist").get_by_label("Photo is square or 4:5").check()
+    page.locator("#panel #checklist").get_by_label("Location tagged").check()
+    save(page, "checklist.png")
+
+    page.goto(f"{live_server}/t/{team_id}/health")
+    expect(page.locator("#load")).to_be_visible()
+    save(page, "health.png")
 
     phone = page_as(giulia, viewport=PHONE, locale="en-GB", timezone_id=demo.ZONE)
     phone.goto(f"{live_server}/t/{team_id}/")

@@ -1,0 +1,140 @@
+"""Events (tastings, fairs, open days) and the team's series templates.
+
+An event is in the ``by_due`` index by its start, so the calendar views' one Query finds it
+with the posts (``posts.calendar_between``). The posts of its series are ordinary posts whose
+ids start with the event's (``posts.planned_by``); only ``app/planner/changes.py`` writes them.
+Every write here is conditional: a new item on its absence, a change on the version the
+editor saw (``EventConflict`` otherwise).
+"""
+
+from datetime import datetime
+
+from pynamodb.transactions import TransactWrite
+
+from app.store import Conflict, connection, keys, lost_conditions_raise
+from app.store.models import Event, Post, SeriesTemplate
+
+# Limits the forms apply (tests/test_size_limits.py measures the items at them).
+MAX_TITLE, MAX_PLACE, MAX_PARTNER, MAX_NOTES = 200, 200, 100, 2000
+MAX_TEMPLATES, MAX_TEMPLATE_NAME = 10, 60
+MAX_STEPS, MAX_STEP_LABEL, MAX_STEP_ID, MAX_PATTERN = 12, 40, 20, 200
+# A step's offset from the event's day: a season ahead at most, a month after.
+MIN_DAYS, MAX_DAYS = -90, 30
+
+
+class EventConflict(Conflict):
+    """Someone saved the event (or the template) first, or it is gone, or it exists already."""
+
+
+def new_event(team_id: str, event_id: str, *, created_by: str, now: datetime, **fields) -> Event:
+    event = Event(
+        *Event.key(team_id, event_id),
+        team_id=team_id,
+        event_id=event_id,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    event.place_in_calendar()
+    return event
+
+
+def series_post(event: Event, step: str, *, aligned: str, **fields) -> Post:
+    """A draft of the event's series, its id ``<event>-<step>`` (so planning it twice writes it
+    once, and ``posts.planned_by`` finds it); ``occurrence`` holds the event's start it was
+    planned against (``aligned``), so moving the event moves it exactly once."""
+    post_id = f"{event.event_id}-{step}"
+    post = Post(
+        *Post.key(event.team_id, post_id),
+        team_id=event.team_id,
+        post_id=post_id,
+        event_id=event.event_id,
+        series_step=step,
+        occurrence=aligned,
+        status="draft",
+        zone=event.zone,
+        **fields,
+    )
+    post.place()
+    return post
+
+
+def aligned_with(event: Event) -> str:
+    """What a series post's ``occurrence`` says once it follows the event's current start."""
+    return keys.instant(event.starts_at)
+
+
+def create(event: Event) -> None:
+    """Write a new event: EventConflict if one with its id exists (the form's id was used)."""
+    with lost_conditions_raise(EventConflict("the event exists")):
+        event.save(condition=Event.pk.does_not_exist())
+
+
+def load(team_id: str, event_id: str) -> Event | None:
+    """One event (GetItem, strongly consistent); None if this team has no such event."""
+    try:
+        return Event.get(*Event.key(team_id, event_id), consistent_read=True)
+    except Event.DoesNotExist:
+        return None
+
+
+def save(event: Event, *, now: datetime, **fields) -> Event:
+    """Change an event, conditional on the version it was loaded with (and on its existence)."""
+    for name, value in fields.items():
+        setattr(event, name, value)
+    event.updated_at = now
+    event.place_in_calendar()
+    with lost_conditions_raise(EventConflict("the event changed meanwhile")):
+        event.save(condition=Event.pk.exists())
+    return event
+
+
+def of_team(team_id: str) -> list[Event]:
+    """Every event of the team, in id order (one Query: sk begins_with EVENT#)."""
+    return list(
+        Event.query(keys.team(team_id), Event.sk.startswith("EVENT#"), consistent_read=True)
+    )
+
+
+def templates(team_id: str) -> list[SeriesTemplate]:
+    """The team's stored series templates (one Query: sk begins_with SERIES#), by name."""
+    found = SeriesTemplate.query(
+        keys.team(team_id), SeriesTemplate.sk.startswith("SERIES#"), consistent_read=True
+    )
+    return sorted(found, key=lambda template: template.name.casefold())
+
+
+def new_template(
+    team_id: str, template_id: str, *, name: str, steps: list[dict], now
+) -> SeriesTemplate:
+    return SeriesTemplate(
+        *SeriesTemplate.key(team_id, template_id),
+        team_id=team_id,
+        template_id=template_id,
+        name=name,
+        steps=steps,
+        updated_at=now,
+    )
+
+
+def save_templates(changed: SeriesTemplate, *, adopted: list[SeriesTemplate] = ()) -> None:
+    """Save one template; ``adopted`` are the offered defaults the team keeps with it, stored
+    at once (the team's first save): each new one only if absent, the changed one only at the
+    version it was read with. One transaction: all land or none (EventConflict)."""
+    with (
+        lost_conditions_raise(EventConflict("the templates changed meanwhile")),
+        TransactWrite(connection=connection()) as transaction,
+    ):
+        for template in adopted:
+            transaction.save(template, condition=SeriesTemplate.pk.does_not_exist())
+        if changed.version is None:
+            transaction.save(changed, condition=SeriesTemplate.pk.does_not_exist())
+        else:
+            transaction.save(changed)
+
+
+def delete_template(template: SeriesTemplate) -> None:
+    """Delete a stored template at the version it was read with."""
+    with lost_conditions_raise(EventConflict("the template changed meanwhile")):
+        template.delete(condition=SeriesTemplate.pk.exists())
