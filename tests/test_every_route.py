@@ -39,6 +39,8 @@ from app.schedules import planning, recurrence
 from app.store import events, keys, meter, people, posts, reminders, schedules, teams
 from tests.conftest import ROME, sent_mail_requests
 
+pytestmark = pytest.mark.usefixtures("pinned_instant")  # see conftest.PINNED_INSTANT
+
 # Who may use what. ``by`` is what authorises the route: ``public`` (anyone), ``emulated``
 # (anyone, and the route exists only where AWS is emulated: local and test modes), ``token``
 # (the link's token, whoever holds it), ``session`` (anyone signed in), ``team`` (a member of

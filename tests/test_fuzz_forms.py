@@ -46,6 +46,8 @@ from app.store import events, keys, people, posts, schedules, teams
 from app.store import playbook as stored_playbook
 from tests.conftest import TEST_CONFIG, People, reset_aws
 
+pytestmark = pytest.mark.usefixtures("pinned_instant")  # see conftest.PINNED_INSTANT
+
 # Values no page sends ---------------------------------------------------------------------
 
 

@@ -55,6 +55,8 @@ from app.store import people, posts, reminders, schedules, teams
 from app.store.models import Invite, Person, Post, PostBody, Reminder, SignInToken, Team
 from tests.conftest import ROME, dynamodb_error, ses_error
 
+pytestmark = pytest.mark.usefixtures("pinned_instant")  # see conftest.PINNED_INSTANT
+
 nudging = test_nudges.nudging  # the fixture: Anna (admin) and Marco (editor), 1 December 2026
 
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
