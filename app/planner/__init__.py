@@ -701,7 +701,10 @@ def add_comment(team_id: str, post_id: str):
             comment_text=text,
             comment_error=message,
         )
-    posts.comment(post, actor=g.person.person_id, text=text, now=now())
+    try:
+        posts.comment(post, actor=g.person.person_id, text=text, now=now())
+    except PostConflict:  # deleted for good since it was read
+        abort(404)
     if not wants_fragment():
         return redirect(url_for("planner.show", team_id=team_id, post_id=post_id) + "#history")
     return _panel(g.team, post, body, block="history")

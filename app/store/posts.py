@@ -301,13 +301,15 @@ def comment(post: Post, *, actor: str, text: str, now: datetime) -> Activity:
         entry.save()
         return entry
     # A planned post someone talks about is no longer the schedule's or the event's to move
-    # or withdraw: it keeps its comments.
+    # or withdraw: it keeps its comments. Its version moves on (a re-plan that read it before
+    # fails), whatever version the commenter's page showed: a comment never conflicts.
     with _writing(None) as transaction:
         transaction.save(entry)
         transaction.update(
-            Post(*Post.key(post.team_id, post.post_id)),
+            post,
             actions=[Post.edited_by_hand.set(True)],
             condition=Post.pk.exists(),
+            add_version_condition=False,
         )
     post.edited_by_hand = True
     return entry
