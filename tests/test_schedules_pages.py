@@ -164,3 +164,31 @@ def schedules_team(trio):  # noqa: F811
     from app.store import teams
 
     return teams.team(trio["team_id"])
+
+
+def test_a_schedule_whose_deletion_was_cut_short_can_only_be_deleted(trio, admin):  # noqa: F811
+    """A delete that met a fault leaves the schedule "deleting", out of the job's index: a
+    save, a skip or a pause sent then must not bring it back to life (nor withdraw the posts
+    the person chose to keep); deleting it again finishes the work."""
+    schedule = _create(trio, admin)
+    url = f"/t/{trio['team_id']}/schedules/{schedule.schedule_id}"
+    shown = MultiDict(_page_form(admin, url))
+    schedule.state = "deleting"
+    schedules.save(schedule, now=schedule.updated_at, extend_at=None)
+    before = [(post.post_id, post.version) for post in slots(trio, schedule)]
+    version = str(schedule.version)
+    day = slots(trio, schedule)[0].due.date().isoformat()
+    for path, data in (
+        ("", shown),
+        ("", MultiDict(edited(list(shown.items(multi=True)), title="Renamed — {date}"))),
+        ("/state", {"action": "pause", "version": version}),
+        ("/state", {"action": "resume", "version": version}),
+        ("/skip", {"day": day, "version": version}),
+    ):
+        assert admin.post(url + path, data=data).status_code == 409, path
+        stored = schedules.load(trio["team_id"], schedule.schedule_id)
+        assert stored.state == "deleting" and stored.due_sk is None, path
+        assert [(post.post_id, post.version) for post in slots(trio, schedule)] == before, path
+    data = {"slots": "keep", "version": version}
+    assert admin.post(f"{url}/delete", data=data).status_code == 302
+    assert schedules.load(trio["team_id"], schedule.schedule_id) is None

@@ -15,7 +15,7 @@ from app.schedules import planning, recurrence
 from app.schedules.forms import ScheduleForm, day_names, nth_labels
 from app.store import schedules
 from app.store.schedules import ScheduleConflict
-from app.web import go, now, render
+from app.web import go, now, render, wants_fragment
 
 bp = Blueprint("schedules", __name__)
 
@@ -96,7 +96,10 @@ def _page(team, form, *, schedule=None, status=200, preview=None, block=None, st
         stale=stale,
         can_edit=_can_edit(),
         members={member.person_id: member for member in team.member_list()},
-        upcoming=planning.upcoming(schedule, team, now(), PREVIEW_COUNT) if schedule else [],
+        # Shown outside the editor's block: an htmx swap of the editor needs no Query for it.
+        upcoming=planning.upcoming(schedule, team, now(), PREVIEW_COUNT)
+        if schedule and not wants_fragment()
+        else [],
         rule_text=describe(schedule) if schedule else "",
         state_labels=state_labels(),
     )
@@ -192,6 +195,8 @@ def show(team_id: str, schedule_id: str):
 @team_member("editor")
 def save(team_id: str, schedule_id: str):
     team, schedule = g.team, _loaded(team_id, schedule_id)
+    if schedule.state == "deleting":
+        return _being_deleted()
     form = _form(team, request.form)
     if not form.validate():
         return _page(team, form, schedule=schedule, status=422, block="schedule_editor")
@@ -271,6 +276,8 @@ def skip(team_id: str, schedule_id: str):
     if day is None:
         abort(422)
     schedule, fresh = _checked(team_id, schedule_id, version_needed=False)
+    if schedule.state == "deleting":
+        return _being_deleted()
     if day.isoformat() in (schedule.skipped or ()):  # skipped already (perhaps cut short)
         return _finish(g.team, schedule, schedule_id)
     if not fresh:
@@ -306,10 +313,11 @@ def change_state(team_id: str, schedule_id: str):
     if action not in ("pause", "resume"):
         abort(422)
     schedule, fresh = _checked(team_id, schedule_id)
+    if schedule.state == "deleting":
+        return _being_deleted()
     if schedule.state == {"pause": "paused", "resume": "active"}[action]:
         # In that state already (perhaps a try cut short): its slots are brought in line.
-        planning.extend(schedule, g.team, now())
-        return _back(team_id, schedule_id)
+        return _finish(g.team, schedule, schedule_id)
     if not fresh:
         return _refused(team_id, schedule_id)
     try:
@@ -380,6 +388,14 @@ def unfinished(_error):
 
 def _back(team_id: str, schedule_id: str):
     return go(url_for("schedules.show", team_id=team_id, schedule_id=schedule_id))
+
+
+def _being_deleted():
+    """A delete cut short by a fault: only deleting it again (which finishes the work) is
+    allowed, so that nothing brings back a schedule someone chose to delete."""
+    return error_page(
+        409, _("This schedule is being deleted: delete it again to finish, nothing else.")
+    )
 
 
 def _refused(team_id: str, schedule_id: str):
