@@ -11,7 +11,7 @@ import pytest
 
 from app import mail, nudges
 from app.cadence import health, weekly
-from app.store import keys, meter, reminders, teams
+from app.store import keys, meter, people, reminders, teams
 from app.store.cadence import weekly_key
 from app.store.models import Post, Schedule
 from tests.conftest import outbox
@@ -406,3 +406,15 @@ def test_the_weekly_email_goes_out_once_whatever_aws_call_of_the_run_fails(weekl
 
     offenders = offenders_of_faulted_runs(slot, start, grid, lambda: run(world, at), check)
     assert not offenders, "\n".join(offenders)
+
+
+def test_an_admin_whose_address_bounces_gets_nothing_even_with_nudges_off(weekly_admins):
+    """Nudges off do not stop the weekly email (it was asked for); a bouncing address does."""
+    world = weekly_admins
+    marco, team_id = world["marco"], world["team"].team_id
+    choose(world, marco, True)
+    people.update_preferences(people.person(marco.person_id), nudges_on=False)
+    people.mark_mail_problem(marco.person_id, "bounce", "550 5.1.1", rome(2026, 10, 20, 9))
+    run(world, rome(2026, 10, 26, 8, 1))
+    assert health_mail(world) == []
+    assert reminders.get(*weekly_key(team_id, marco.person_id)).due == rome(2026, 11, 2, 8)

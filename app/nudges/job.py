@@ -332,8 +332,11 @@ class Job:
     def _unreachable(self, person: Person) -> str | None:
         """Why nudges cannot reach this person now ("off", "away", "mail_stopped": SES
         reported their address as bouncing or complaining), or None."""
-        if not person.nudges_on:
-            return "off"
+        return "off" if not person.nudges_on else self._mail_stopped_or_away(person)
+
+    def _mail_stopped_or_away(self, person: Person) -> str | None:
+        """Why no mail reaches this person now, whatever they asked for ("mail_stopped": SES
+        reported their address as bouncing or complaining; "away"), or None."""
         if person.mail_problem:
             return "mail_stopped"
         today = self.now.astimezone(ZoneInfo(person.zone)).date().isoformat()
@@ -520,7 +523,7 @@ class Job:
             return
         next_week = weekly.next_monday(admin.zone, self.now)
         # Asked for explicitly: nudges turned off do not stop it; bounces and being away do.
-        if why_not is None and self._unreachable(admin) in (None, "off"):
+        if why_not is None and self._mail_stopped_or_away(admin) is None:
             message = weekly.message(admin, team, self.now)
             # The team's daily cap too is tried again later.
             sent = self._send_unless_retried(
