@@ -202,12 +202,12 @@ def plan(event: Event, chosen: list[Proposed], team: Team, *, actor: str, now: d
             owner_id=proposed.owner_id or None,
             channels=[c for c in proposed.step.channels if c in (team.channels or [])],
             created_by=actor,
-            created_at=now,
-            updated_at=now,
+            now=now,
         )
-        if not changes.plan_post(post, team, now):
+        if changes.plan_post(post, team, now):
+            planned.append(post)
+        else:
             refused.append(post)
-        planned.append(post)
     if refused:  # planned already (the form sent twice), or not written at all
         stored = _stored(event)
         if any(post.post_id not in stored for post in refused):

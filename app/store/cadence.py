@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 
 from app.store import NotFound, connection, keys, lost_conditions_raise
 from app.store.models import Person, Reminder
-from app.store.reminders import pending
+from app.store.reminders import due_again, pending
 
 WEEKLY_KIND = "health"
 OPT_IN = "weekly_health"  # the key in the person's team entry
@@ -61,15 +61,11 @@ def sent_and_next(reminder: Reminder, run_id: str, now: datetime, following: dat
     """Record this week's email as sent and plan the next one, if this run still holds the
     lease. A transaction, not an UpdateItem: botocore gives it an idempotency token, so a
     retry after a lost answer is the same write again, not one its own condition refuses."""
-    planned = pending(Reminder(reminder.pk, reminder.sk, due=following))
     with TransactWrite(connection=connection()) as transaction:
         transaction.update(
             reminder,
             actions=[
-                Reminder.state.set("pending"),
-                Reminder.due.set(following),
-                Reminder.due_bucket.set(planned.due_bucket),
-                Reminder.due_sk.set(planned.due_sk),
+                *due_again(reminder, following),
                 Reminder.sent_at.set(now),
                 Reminder.note.set("next_health"),
                 Reminder.attempts.set(0),

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from pynamodb.transactions import TransactWrite
 
-from app.store import Conflict, connection, keys, lost_conditions_raise
+from app.store import Conflict, connection, keys, lost_conditions_raise, posts
 from app.store.models import Event, Post, SeriesTemplate
 
 # Limits the forms apply (tests/test_size_limits.py measures the items at them).
@@ -44,19 +44,14 @@ def series_post(event: Event, step: str, *, aligned: str, **fields) -> Post:
     """A draft of the event's series, its id ``<event>-<step>`` (so planning it twice writes it
     once, and ``posts.planned_by`` finds it); ``occurrence`` holds the event's start it was
     planned against (``aligned``), so moving the event moves it exactly once."""
-    post_id = f"{event.event_id}-{step}"
-    post = Post(
-        *Post.key(event.team_id, post_id),
-        team_id=event.team_id,
-        post_id=post_id,
-        event_id=event.event_id,
-        series_step=step,
-        occurrence=aligned,
+    post = posts.new_post(
+        event.team_id,
+        post_id=f"{event.event_id}-{step}",
         status="draft",
         zone=event.zone,
         **fields,
     )
-    post.place()
+    post.event_id, post.series_step, post.occurrence = event.event_id, step, aligned
     return post
 
 

@@ -141,7 +141,7 @@ def _close(reminder: Reminder, run_id: str, actions: list, entry: Activity | Non
             transaction.save(entry)
 
 
-def _due_again(reminder: Reminder, due: datetime) -> list:
+def due_again(reminder: Reminder, due: datetime) -> list:
     """The actions that put a reminder back in the index, pending, due at ``due``."""
     moved = pending(Reminder(reminder.pk, reminder.sk, due=due))
     return [
@@ -155,7 +155,7 @@ def _due_again(reminder: Reminder, due: datetime) -> list:
 def reschedule(reminder: Reminder, run_id: str, due: datetime, note: str | None = None) -> None:
     """Give the reminder back for a later run (a retry, quiet hours, the next digest)."""
     actions = [
-        *_due_again(reminder, due),
+        *due_again(reminder, due),
         Reminder.lease_owner.remove(),
         Reminder.lease_until.remove(),
     ]
@@ -167,7 +167,7 @@ def reschedule(reminder: Reminder, run_id: str, due: datetime, note: str | None 
 def snooze(reminder: Reminder, due: datetime) -> None:
     """Send this reminder again later (its post keeps its time)."""
     reminder.update(
-        actions=[*_due_again(reminder, due), Reminder.attempts.set(0)],
+        actions=[*due_again(reminder, due), Reminder.attempts.set(0)],
         condition=Reminder.pk.exists(),
     )
 

@@ -153,9 +153,7 @@ def new_slot(
         owner_id=owner_id,
         channels=list(schedule.channels or []),
         status="draft",
+        post_id=slot_id(schedule.schedule_id, day),
     )
-    post.post_id = slot_id(schedule.schedule_id, day)
-    post.pk, post.sk = Post.key(schedule.team_id, post.post_id)
     post.schedule_id, post.occurrence, post.turn = schedule.schedule_id, occurrence, turn
-    post.place()
     return post
