@@ -316,8 +316,13 @@ def change_state(team_id: str, schedule_id: str):
     if schedule.state == "deleting":
         return _being_deleted()
     if schedule.state == {"pause": "paused", "resume": "active"}[action]:
-        # In that state already (perhaps a try cut short): its slots are brought in line.
-        return _finish(g.team, schedule, schedule_id)
+        # In that state already, perhaps by a try cut short: its slots are brought in line
+        # (a paused schedule is out of the index, so nothing else says whether that try ended).
+        try:
+            planning.extend(schedule, g.team, now())
+        except ScheduleConflict:
+            return _refused(team_id, schedule_id)
+        return _back(team_id, schedule_id)
     if not fresh:
         return _refused(team_id, schedule_id)
     try:
