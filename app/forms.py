@@ -2,9 +2,10 @@
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, Form, SelectField, StringField
+from wtforms import EmailField, Form, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import values
 from app.i18n import LANGUAGES, valid_zone, zone_names
@@ -83,6 +84,13 @@ class EmailForm(Form):
             Regexp(EMAIL_PATTERN, message=_l("Enter an email address like name@example.com.")),
         ],
         filters=[strip],
+    )
+
+
+def checkboxes(label, **options) -> SelectMultipleField:
+    """A multiple choice shown as a list of checkboxes (channels, weekdays, lead times)."""
+    return SelectMultipleField(
+        label, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(), **options
     )
 
 

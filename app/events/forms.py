@@ -11,13 +11,11 @@ from wtforms import (
     FormField,
     HiddenField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import values
 from app.events.series import (
@@ -28,7 +26,7 @@ from app.events.series import (
     step_id_for,
     unknown_placeholders,
 )
-from app.forms import _zone_field, no_control_characters, strip, valid_clock, valid_day
+from app.forms import _zone_field, checkboxes, no_control_characters, strip, valid_clock, valid_day
 from app.planner.changes import EDITING_ROLES
 from app.planner.forms import plain_line_breaks
 from app.schedules.recurrence import place
@@ -203,12 +201,7 @@ class StepForm(Form):
         ],
         filters=[strip],
     )
-    channels = SelectMultipleField(
-        _l("Channels"),
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        validate_choice=False,
-    )
+    channels = checkboxes(_l("Channels"), validate_choice=False)
     owner = SelectField(_l("Owner"), validate_choice=False)
 
     @property

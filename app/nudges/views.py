@@ -14,15 +14,14 @@ from flask import Blueprint, Response, abort, flash, g, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pynamodb.exceptions import PynamoDBException
-from wtforms import BooleanField, Form, SelectMultipleField, StringField
+from wtforms import BooleanField, Form, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import mail, values
 from app.auth import csrf, link_page, login_required, speaking, team_member
 from app.errors import error_page
-from app.forms import posted, strip, valid_clock, valid_day
+from app.forms import checkboxes, posted, strip, valid_clock, valid_day
 from app.nudges import emails, plan, replan, tokens
 from app.planner import changes
 from app.store import Conflict, NotFound, people, posts, reminders, teams
@@ -287,11 +286,9 @@ _day = valid_day(_l("Enter a date like 2026-12-24."))
 class PreferencesForm(Form):
     nudges_on = BooleanField(_l("Email me nudges"))
     custom_leads = BooleanField(_l("Use my own times instead of each team's"))
-    leads = SelectMultipleField(
+    leads = checkboxes(
         _l("Remind me"),
         choices=lambda: [SelectChoice(str(m), label) for m, label in plan.LEAD_LABELS.items()],
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
     )
     quiet_start = StringField(_l("Quiet from"), [_time], filters=[strip])
     quiet_end = StringField(_l("Quiet until"), [_time], filters=[strip])

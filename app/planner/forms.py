@@ -17,10 +17,9 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import values
-from app.forms import no_control_characters, strip, valid_clock, valid_day
+from app.forms import checkboxes, no_control_characters, strip, valid_clock, valid_day
 from app.i18n import STATUS_LABELS
 from app.planner import periods
 from app.store.models import Member, Playbook, Post, PostBody
@@ -83,12 +82,7 @@ class PostForm(Form):
         filters=[strip],
     )
     copy = TextAreaField(_l("Copy"), [Optional()], filters=[plain_line_breaks])
-    channels = SelectMultipleField(
-        _l("Channels"),
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        validate_choice=False,
-    )
+    channels = checkboxes(_l("Channels"), validate_choice=False)
     owner = SelectField(_l("Owner"), validate_choice=False)
     day = StringField(
         _l("Date"), [Optional(), valid_day(_l("Enter a date like 2026-12-05."))], filters=[strip]

@@ -8,10 +8,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Form, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import values
-from app.forms import no_control_characters, strip, valid_clock, valid_day
+from app.forms import checkboxes, no_control_characters, strip, valid_clock, valid_day
 from app.i18n import zone_names
 from app.schedules import planning, recurrence
 from app.store import schedules
@@ -70,20 +69,10 @@ class ScheduleForm(Form):
         ],
         filters=[strip],
     )
-    channels = SelectMultipleField(
-        _l("Channels"),
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        validate_choice=False,
-    )
+    channels = checkboxes(_l("Channels"), validate_choice=False)
     freq = SelectField(_l("Repeats"), choices=lambda: _pairs(freq_labels()), default="weekly")
     every = StringField(_l("Every how many weeks or months"), default="1", filters=[strip])
-    weekdays = SelectMultipleField(
-        _l("On"),
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        validate_choice=False,
-    )
+    weekdays = checkboxes(_l("On"), validate_choice=False)
     month_day = StringField(_l("Day of the month"), filters=[strip])
     nth = SelectField(_l("Which one"), choices=lambda: _pairs(nth_labels()), default="2")
     weekday = SelectField(_l("Weekday"), default="1")
