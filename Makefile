@@ -40,10 +40,10 @@ lint: $(VENV)/.installed
 
 # The suite runs on every core (pytest-xdist: each worker has its own in-process moto, its own
 # servers on free ports and its own Chromium); PYTEST_WORKERS=0 runs it in one process. A test
-# file stays on one worker, in order: the deploy rehearsal's later tests read what its earlier
-# ones did.
+# file stays on one worker, in order (the deploy rehearsal's later tests read what its earlier
+# ones did), but for the long instruments tests/conftest.py SPREAD_FILES names.
 PYTEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 test: $(VENV)/.installed translations lint $(VNU)
 	$(PYTEST) $(PYTEST_ARGS)
 

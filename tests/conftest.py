@@ -42,6 +42,21 @@ TEST_CONFIG = Config(
 LINK = re.compile(r"https?://\S+/login/[\w-]+")
 ROME = ZoneInfo("Europe/Rome")
 
+# The suite runs on every core with ``--dist loadgroup``: a test file stays on one worker, in
+# order (the deploy rehearsal's later tests read what its earlier ones did; module fixtures are
+# built once), except the files below, whose tests go to whichever worker is free. Their long
+# walks over every route are cut into SHARDS tests, so that no one test holds a worker for
+# minutes while the other waits.
+SPREAD_FILES = {"test_every_route.py", "test_injected_faults.py"}
+SHARDS = 4
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name not in SPREAD_FILES:
+            item.add_marker(pytest.mark.xdist_group(str(item.path)))
+
 
 def tomorrow_at_noon_in_rome() -> datetime:
     """Noon tomorrow in Rome, from the real date.
