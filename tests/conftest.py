@@ -47,15 +47,14 @@ ROME = ZoneInfo("Europe/Rome")
 # built once), except the files below, whose tests go to whichever worker is free. Their long
 # walks over every route are cut into SHARDS tests, so that no one test holds a worker for
 # minutes while the other waits.
-SPREAD_FILES = {"test_every_route.py", "test_injected_faults.py"}
+SPREAD_FILES = {"test_every_route.py", "test_injected_faults.py", "test_partners.py"}
 SHARDS = 4
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if item.path.name not in SPREAD_FILES:
-            item.add_marker(pytest.mark.xdist_group(str(item.path)))
+def pytest_itemcollected(item):
+    """Group each test by its file (read by xdist in its collection hook, which comes later)."""
+    if item.path.name not in SPREAD_FILES:
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 def tomorrow_at_noon_in_rome() -> datetime:
