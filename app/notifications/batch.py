@@ -1,0 +1,142 @@
+"""Send a person's batch of notifications: one email listing everything since the last one.
+
+The scheduled job claims the person's outbox (``NOTIFY#p``, a reminder in the ``due`` index)
+with a lease, like a nudge, and calls ``send``: it reads the person and their waiting notes
+(one GetItem, one Query), sends one email and, in one transaction on condition the lease is
+still this run's, deletes the notes it listed and gives the outbox back for 15 minutes later.
+So two overlapping runs send once, a failed send is tried again with the notes kept, and a
+note recorded while a batch goes out waits for the next one, at least 15 minutes after.
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time
+from flask_babel import force_locale, gettext, ngettext
+from pynamodb.exceptions import UpdateError
+
+from app import mail
+from app.notifications import BATCH_EVERY_MINUTES, SWITCH_OF
+from app.nudges import plan
+from app.nudges.emails import unsubscribe_headers, when
+from app.store import conditional_failure, people, reminders
+from app.store import notifications as store
+from app.store.models import Member, Notification, Person, Reminder
+from app.web import link_to
+
+EVERY = timedelta(minutes=BATCH_EVERY_MINUTES)
+
+
+def send(job, outbox: Reminder) -> None:
+    """Send the batch of the claimed ``outbox`` (``job``: the run, app.nudges.job.Job)."""
+    now = job.now
+    person = people.person(outbox.person_id)
+    notes = store.waiting(outbox.person_id) if person is not None else []
+    if not notes:
+        _close_empty(job, outbox)
+        return
+    later = _not_yet(person, outbox, now)
+    if later is not None:
+        reminders.reschedule(outbox, job.run_id, later, note="quiet_hours")
+        job.outcome.deferred += 1
+        return
+    wanted = [note for note in notes if _wanted(job, person, note)]
+    if wanted:
+        teams = sorted({note.team_id for note in wanted})
+        biggest = max(teams, key=lambda team_id: sum(n.team_id == team_id for n in wanted))
+        refused = f"notifications to person {person.person_id}"
+        # Counted in the team with the most of its entries: the team's daily cap holds it back.
+        if job._send_unless_retried(outbox, message(person, wanted, now), refused, biggest) is None:
+            return
+    # The notes not wanted (switched off, left the team, away) go with the ones sent.
+    job._mark(outbox, lambda: store.sent(outbox, job.run_id, now, now + EVERY, notes))
+
+
+def _close_empty(job, outbox: Reminder) -> None:
+    try:
+        store.close_empty(outbox, job.run_id, int(outbox.notes or 0))
+    except UpdateError as error:
+        if not conditional_failure(error):
+            raise
+        # A note came after the claim (or the lease was lost): the next run looks again.
+        if reminders.still_mine(outbox, job.run_id):
+            reminders.reschedule(outbox, job.run_id, job.now, note="notified")
+    job.outcome.skipped += 1
+
+
+def _not_yet(person: Person, outbox: Reminder, now: datetime) -> datetime | None:
+    """When the batch may go, if not now: 15 minutes after the last one, out of quiet hours."""
+    ready = max(now, outbox.sent_at + EVERY) if outbox.sent_at else now
+    member = Member(
+        person.person_id, person.name, person.email, "", "", **person.nudge_preferences()
+    )
+    ready = plan.outside_quiet_hours(ready, member, None)
+    return ready if ready > now else None
+
+
+def _wanted(job, person: Person, note: Notification) -> bool:
+    """Whether the note is still for them: in the post's team, the kind switched on, nudges
+    on, their address working and they are not away."""
+    return (
+        person.role_in(note.team_id) is not None
+        and SWITCH_OF.get(note.kind) not in (person.notify_off or ())
+        and job._unreachable(person) is None
+    )
+
+
+def message(person: Person, notes: list[Notification], now: datetime):
+    """One email listing the notes, grouped by post (newest activity first within a post),
+    in the person's language, times in their zone."""
+    zone = ZoneInfo(person.zone)
+    teams = {team_id: entry["name"] for team_id, entry in person.team_entries().items()}
+    with force_locale(person.language):
+        by_post: dict[tuple[str, str], list[Notification]] = {}
+        for note in notes:
+            by_post.setdefault((note.team_id, note.post_id), []).append(note)
+        posts = [
+            {
+                "title": found[-1].title,
+                "team": teams.get(team_id, ""),
+                "due": when(found[-1].due, person, now) if found[-1].due else "",
+                "link": link_to("planner.show", team_id=team_id, post_id=post_id),
+                "entries": [
+                    {
+                        "what": _what(note),
+                        "text": note.text,
+                        "at": format_time(note.at, "HH:mm", tzinfo=zone, locale=person.language),
+                    }
+                    for note in found
+                ],
+            }
+            for (team_id, post_id), found in by_post.items()
+        ]
+        named = {note.team_id for note in notes}
+        place = teams.get(next(iter(named)), "Cadenza") if len(named) == 1 else "Cadenza"
+        subject = ngettext(
+            "%(num)d thing needs you in %(team)s",
+            "%(num)d things need you in %(team)s",
+            len(notes),
+            team=place,
+        )
+        return mail.compose(
+            "notifications",
+            to=person.email,
+            language=person.language,
+            now=now,
+            headers=unsubscribe_headers(person),
+            subject=subject,
+            person=person,
+            posts=posts,
+            preferences=link_to("nudges.preferences"),
+        )
+
+
+def _what(note: Notification) -> str:
+    who = note.actor_name or gettext("Someone")
+    return {
+        "mention": gettext("%(name)s mentioned you", name=who),
+        "comment": gettext("%(name)s commented on your post", name=who),
+        "approved": gettext("%(name)s approved your post", name=who),
+        "changes": gettext("%(name)s asked for changes", name=who),
+        "handed": gettext("%(name)s handed this post over to you", name=who),
+    }[note.kind]
