@@ -14,8 +14,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.local import demo
-from app.planner import periods
-from app.store import events, keys, people, posts, schedules
+from app.notifications import batch
+from app.planner import changes, periods
+from app.store import events, keys, partners, people, posts, schedules, teams
+from app.store.models import Notification
 
 pytestmark = pytest.mark.browser
 
@@ -114,3 +116,134 @@ def test_the_docs_screenshots_show_the_demo_team(app, live_server, page_as, monk
     phone.goto(f"{live_server}/t/{team_id}/")
     phone.locator("td.today").scroll_into_view_if_needed()  # the month as a list of days
     save(phone, "phone-month.png")
+
+    # The features beside the planner: a partner's month, a feed, an import, the batch email.
+    lumen_id = _share_with_a_partner(app, team_id, giulia, grid_posts)
+    sarah = people.person_by_email(PARTNER_ADMIN)
+    partner = page_as(sarah, viewport=VIEWPORT, locale="en-GB", timezone_id=sarah.zone)
+    partner.goto(f"{live_server}/t/{lumen_id}/")
+    chip = partner.locator(f"#post-{team_id}-{tasting_post_id(grid_posts)}")
+    expect(chip.locator(".partner-tag")).to_have_text("Cantina Aurora")
+    save(partner, "partners.png")
+
+    page.goto(f"{live_server}/me/feeds")
+    page.locator("#feed-form button[type=submit]").click()
+    expect(page.locator("#new-feed-url")).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")  # the page's own header above the address
+    save(page, "feeds.png")
+
+    page.goto(f"{live_server}/t/{team_id}/")
+    page.locator("#import-csv").click()
+    page.locator("#file").set_input_files(
+        {"name": "piano.csv", "mimeType": "text/csv", "buffer": _italian_excel(NOW)}
+    )
+    page.locator("#upload-form button[type=submit]").click()
+    expect(page.locator("#import-errors tbody tr")).to_have_count(1)
+    expect(page.locator("#import-rows tbody tr")).to_have_count(2)
+    page.locator("#confirm-form").scroll_into_view_if_needed()
+    save(page, "import.png")
+
+    with app.test_request_context():
+        email = batch.message(giulia, _three_notes(team_id, grid_posts), NOW)
+    page.set_viewport_size({"width": 760, "height": 620})  # a mail reader's window
+    page.goto("about:blank")  # a mail reader's frame: the app's CSP would block inline styles
+    page.set_content(email.get_body(preferencelist=("html",)).get_content())
+    expect(page.locator("li")).to_have_count(3)
+    save(page, "notifications.png")
+
+
+PARTNER_ADMIN = "sarah@enoteca-lumen.example"  # the demo's editor from Enoteca Lumen
+
+
+def tasting_post_id(grid_posts) -> str:
+    return next(post.post_id for post in grid_posts if post.title.startswith("Save the date"))
+
+
+def _share_with_a_partner(app, team_id: str, giulia, grid_posts) -> str:
+    """Enoteca Lumen, Sarah's own team with two posts of its own, partners with Cantina
+    Aurora, which shares its save-the-date with Sarah as co-owner; Lumen's id."""
+    with app.app_context():
+        sarah = people.person_by_email(PARTNER_ADMIN)
+        lumen = teams.create_team(
+            sarah, name="Enoteca Lumen", zone=sarah.zone, language="en", now=NOW
+        )
+        for days, title in ((2, "Wine of the week: Barbera"), (9, "Cheese & wine night")):
+            own = posts.new_post(
+                lumen.team_id,
+                title=title,
+                zone=sarah.zone,
+                created_by=sarah.person_id,
+                now=NOW,
+                due=NOW + timedelta(days=days, hours=8),
+                owner_id=sarah.person_id,
+                channels=["Instagram"],
+                status="draft",
+            )
+            changes.create(own, teams.team(lumen.team_id), NOW)
+        aurora = teams.team(team_id)
+        raw = partners.invite(aurora, address=sarah.email, invited_by=giulia.name, now=NOW)
+        partners.accept(people.stored_token(raw), teams.team(lumen.team_id), sarah, NOW)
+        aurora = teams.team(team_id)
+        changes.share(
+            posts.load(team_id, tasting_post_id(grid_posts))[0],
+            aurora,
+            actor=giulia.person_id,
+            partner_id=lumen.team_id,
+            co_owner=(sarah.person_id, sarah.name),
+            origin_name=aurora.name,
+            shown={"shared_with": ["", lumen.name]},
+            now=NOW,
+        )
+    return lumen.team_id
+
+
+def _italian_excel(now: datetime) -> bytes:
+    """The team's old plan as Italian Excel saves it; the third row names a channel the team
+    lacks."""
+    when = (now + timedelta(days=5)).astimezone(ZoneInfo(demo.ZONE)).strftime("%d/%m/%Y")
+    rows = [
+        "Data;Ora;Titolo;Canali;Responsabile;Stato;Testo",
+        f"{when};10:00;Vendemmia: è il giorno!;Instagram;Giulia Rossi;Bozza;"
+        '"Prima riga\r\nseconda"',
+        f"{when};18:30;Degustazione con Enoteca Lumen;Facebook, Instagram;"
+        "marco@cantina-aurora.example;;",
+        f"{when};12:00;Su un canale che non c'è;Myspace;Giulia Rossi;;",
+    ]
+    return ("\ufeff" + "\r\n".join(rows) + "\r\n").encode()
+
+
+def _three_notes(team_id: str, grid_posts) -> list[Notification]:
+    """What waits for Giulia: a mention, a review decision each way, minutes apart."""
+    by_title = {post.title: post for post in grid_posts}
+    wanted = [
+        (
+            "Save the date: autumn tasting with Enoteca Lumen",
+            "mention",
+            "Marco Bianchi",
+            "@Giulia can we add the booking link before Friday?",
+        ),
+        (
+            "Why we partner with Enoteca Lumen",
+            "changes",
+            "Sarah Klein",
+            "Please name the London shop in the first line.",
+        ),
+        ("Newsletter: invito alla degustazione", "approved", "Marco Bianchi", ""),
+    ]
+    notes = []
+    for minutes, (title, kind, actor, text) in enumerate(wanted):
+        post = by_title[title]
+        notes.append(
+            Notification(
+                kind=kind,
+                team_id=team_id,
+                post_id=post.post_id,
+                title=post.title,
+                due=post.due,
+                actor_id="",
+                actor_name=actor,
+                text=text,
+                at=NOW - timedelta(minutes=12 - 4 * minutes),
+            )
+        )
+    return notes
