@@ -29,13 +29,17 @@ def create_app(config: Config | None = None) -> Flask:
         dev,
         errors,
         events,
+        feeds,
         health,
         i18n,
         mail,
         nudges,
+        partners,
         planner,
         playbook,
         schedules,
+        sharing,
+        spreadsheets,
         store,
         teams,
         web,
@@ -76,12 +80,16 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(teams.bp)
+    app.register_blueprint(partners.bp)
     planner.init_app(app)
     events.init_app(app)
     nudges.init_app(app)
     cadence.init_app(app)
     playbook.init_app(app)
     schedules.init_app(app)
+    spreadsheets.init_app(app)
+    feeds.init_app(app)
+    sharing.init_app(app)
     if config.emulated:
         app.register_blueprint(dev.bp)
     return app

@@ -18,6 +18,7 @@ A role is a column: partner teams (issue 11) add a ``partner`` column to the tab
 in ``World`` and its client in ``World.caller``; every check loops over the columns.
 """
 
+import io
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,15 +30,26 @@ import pytest
 from formdata import forms_in
 from test_planner import _form
 from test_planner_everyday import edited, form_fields
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from app import aws
 from app.auth.views import SIGN_IN_VALID_FOR
 from app.nudges import tokens
 from app.planner import changes
 from app.schedules import planning, recurrence
-from app.store import events, keys, meter, people, posts, reminders, schedules, teams
-from tests.conftest import ROME, sent_mail_requests
+from app.store import (
+    events,
+    feeds,
+    keys,
+    meter,
+    partners,
+    people,
+    posts,
+    reminders,
+    schedules,
+    teams,
+)
+from tests.conftest import ROME, SHARDS, sent_mail_requests
 
 pytestmark = pytest.mark.usefixtures("pinned_instant")  # see conftest.PINNED_INSTANT
 
@@ -70,6 +82,13 @@ rule                                     method by       anonymous outsider view
 /me/mail                                 POST   session  sign-in   ok       ok      ok      ok
 /me/nudges                               GET    session  sign-in   ok       ok      ok      ok
 /me/nudges                               POST   session  sign-in   ok       ok      ok      ok
+/me/feeds                                GET    session  sign-in   ok       ok      ok      ok
+/me/feeds                                POST   session  sign-in   ok       ok      ok      ok
+/me/feeds/<feed_id>/regenerate           POST   session  sign-in   ok       ok      ok      ok
+/me/feeds/<feed_id>/revoke               POST   session  sign-in   ok       ok      ok      ok
+/t/<team_id>/feeds/new                   GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/feeds                       POST   team     sign-in   404      ok      ok      ok
+/feeds/<person_id>/<feed_id>/<token>.ics GET    token    ok        ok       ok      ok      ok
 /my/posts                                GET    session  sign-in   ok       ok      ok      ok
 /teams                                   GET    session  sign-in   ok       ok      ok      ok
 /teams/new                               GET    session  sign-in   ok       ok      ok      ok
@@ -113,6 +132,10 @@ rule                                     method by       anonymous outsider view
 /t/<team_id>/posts/<post_id>/duplicate   GET    team     sign-in   404      403     ok      ok
 /t/<team_id>/posts/<post_id>/duplicate   POST   team     sign-in   404      403     ok      ok
 /t/<team_id>/posts/<post_id>/review      POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/posts/<post_id>/share       POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/shared/<origin_id>/<post_id> GET   team     sign-in   404      ok      ok      ok
+/t/<team_id>/shared/<origin_id>/<post_id>/publish POST team sign-in 404     403     ok      ok
+/t/<team_id>/shared/<origin_id>/<post_id>/approve POST team sign-in 404     403     403     ok
 /t/<team_id>/settings                    GET    team     sign-in   404      403     403     ok
 /t/<team_id>/settings                    POST   team     sign-in   404      403     403     ok
 /t/<team_id>/channels                    POST   team     sign-in   404      403     403     ok
@@ -123,9 +146,26 @@ rule                                     method by       anonymous outsider view
 /t/<team_id>/invites/<token_hash>/revoke POST   team     sign-in   404      403     403     ok
 /t/<team_id>/members/<person_id>/role    POST   team     sign-in   404      403     403     ok
 /t/<team_id>/members/<person_id>/remove  POST   team     sign-in   404      403     403     ok
+/t/<team_id>/partners                    GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/partners/invite             POST   team     sign-in   404      403     403     ok
+/t/<team_id>/partners/invites/<token_hash>/withdraw POST team sign-in 404   403     403     ok
+/t/<team_id>/partners/end                POST   team     sign-in   404      403     403     ok
+/partners/<token>                        GET    token    sign-in   403      403     403     ok
+/partners/<token>                        POST   token    sign-in   403      403     403     ok
+/t/<team_id>/export.csv                  GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/import                      GET    team     sign-in   404      403     ok      ok
+/t/<team_id>/import                      POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/import/<import_id>          GET    team     sign-in   404      403     404     ok
+/t/<team_id>/import/<import_id>          POST   team     sign-in   404      403     404     ok
 """
+# A CSV import is its uploader's (team A's admin's here): another editor gets 404.
 # The review row's editor is the post's reviewer: an editor who is not gets 403 (the status
-# rule, tests/test_status_rule.py). Sign-out always ends on the sign-in page.
+# rule, tests/test_status_rule.py). A post a partner shares with the team (``/shared/``) is
+# marked published by its co-owner or the team's editors, not its viewers, and approved in
+# review by the team's admins (app.sharing).
+# Sign-out always ends on the sign-in page. A partner
+# invitation's link is for the admin it was mailed to (here team A's admin): it asks anyone
+# signed out to sign in, and refuses anyone else.
 
 
 @dataclass(frozen=True)
@@ -188,6 +228,8 @@ class Side:
     invite: str = ""  # a pending invitation's token hash
     event: object = None  # an event (with no series)
     schedule: object = None  # a schedule of two posts
+    feed: object = None  # the admin's calendar feed of the team
+    csv_import: str = ""  # the admin's CSV import, waiting for confirmation
     reader: object = None
 
     @classmethod
@@ -200,6 +242,8 @@ class Side:
         side.invite = side.new_invite()
         side.event = side.new_event()
         side.schedule = side.new_schedule()
+        side.feed = side.new_feed(side.people["admin"])[0]
+        side.csv_import = side.new_import()
         return side
 
     def post(self, state: str):
@@ -280,6 +324,29 @@ class Side:
                 now=self.folks.now(),
             )
         return people.hash_secret(raw)
+
+    def new_partner_invite(self) -> str:
+        with self.folks.app.app_context():
+            raw = partners.invite(
+                teams.team(self.team.team_id),
+                address=f"{keys.new_id()}@example.com",
+                invited_by="Test",
+                now=self.folks.now(),
+            )
+        return people.hash_secret(raw)
+
+    def new_feed(self, someone):
+        """A calendar feed of the team for ``someone``: the feed and its secret."""
+        with self.folks.app.app_context():
+            return feeds.create(
+                people.person(someone.person_id), now=self.folks.now(), team_id=self.team.team_id
+            )
+
+    def new_import(self) -> str:
+        """A CSV file of one post, uploaded by the admin: its import's id."""
+        upload = f"/t/{self.team.team_id}/import"
+        sent = self.admin_client().post(upload, data=_csv_upload(self.folks))
+        return sent.headers["Location"].rsplit("/", 1)[1]
 
     def admin_client(self):
         """The admin's client, who reads the pages whose forms the others send."""
@@ -391,6 +458,21 @@ def _panel_form(side, values, path="", **changes):
     return edited(shown, **changes)
 
 
+class _File(io.BytesIO):
+    """A file sent again and again (the probe sends one form to every caller): werkzeug
+    closes a file once it has sent it; this one rewinds instead."""
+
+    def close(self) -> None:
+        self.seek(0)
+
+
+def _csv_upload(folks) -> dict:
+    """A CSV file of one post due next week, as the upload form sends it."""
+    day = (folks.now() + timedelta(days=7)).date().isoformat()
+    data = _File(f"title,date\nFrom a file,{day}\n".encode())
+    return {"file": FileStorage(data, filename="plan.csv", content_type="text/csv")}
+
+
 def _next_day(side: Side, values: dict) -> str:
     """The local date of the schedule's next post (one to skip)."""
     schedule = schedules.load(side.team.team_id, values["schedule_id"])
@@ -428,6 +510,22 @@ FORMS = {
         "role": "editor",
     },
     "teams.revoke": lambda side, values, client: {},
+    "spreadsheets.upload": lambda side, values, client: _csv_upload(side.folks),
+    "spreadsheets.run": lambda side, values, client: {},
+    "feeds.create": lambda side, values, client: {},
+    "feeds.regenerate": lambda side, values, client: {},
+    "feeds.revoke": lambda side, values, client: {},
+    "feeds.create_team_feed": lambda side, values, client: {},
+    "partners.invite": lambda side, values, client: {"email": f"{keys.new_id()}@example.com"},
+    "partners.withdraw": lambda side, values, client: {},
+    # The team's first partner (none: the answer says the partnership had ended already).
+    "partners.end": lambda side, values, client: {
+        "partner": next(iter(teams.team(side.team.team_id).partner_entries()), "none")
+    },
+    "partners.answer": lambda side, values, client: {
+        "team": side.team.team_id,
+        "decision": "accept",
+    },
     "teams.change_role": lambda side, values, client: {"role": "viewer"},
     "teams.remove": lambda side, values, client: {},
     "teams.leave": lambda side, values, client: {},
@@ -500,7 +598,49 @@ FORMS = {
         "decision": "approve",
         "version": str(_post_of(side, values).version),
     },
+    # Unsharing (the team may have no partner): allowed, and it writes the post.
+    "sharing.share": lambda side, values, client: {
+        "partner": "",
+        "co_owner": "",
+        "version": str(_post_of(side, values).version),
+    },
+    "sharing.publish": lambda side, values, client: {
+        "url": "https://example.com/ours",
+        "version": str(posts.load(values["origin_id"], values["post_id"])[0].version),
+    },
+    "sharing.approve": lambda side, values, client: {
+        "version": str(posts.load(values["origin_id"], values["post_id"])[0].version),
+    },
 }
+
+
+def _sharing_partner(world: World, status: str) -> tuple[str, str]:
+    """A new partner team of A and its post shared with A: (its id, the post's)."""
+    a, folks = world.a, world.folks
+    admin = folks.person(f"{keys.new_id()}@example.com", "Partner")
+    team = folks.team(admin, "Partner")
+    post = folks.post(team, owner=admin, created_by=admin, status=status, title="Shared")
+    with world.app.app_context():
+        raw = partners.invite(
+            teams.team(team.team_id),
+            address=a.people["admin"].email,
+            invited_by="Test",
+            now=folks.now(),
+        )
+        chosen, someone = teams.team(a.team.team_id), people.person(a.people["admin"].person_id)
+        partners.accept(people.stored_token(raw), chosen, someone, folks.now())
+        loaded = posts.load(team.team_id, post.post_id)[0]
+        changes.share(
+            loaded,
+            teams.team(team.team_id),
+            actor=admin.person_id,
+            partner_id=a.team.team_id,
+            co_owner=None,
+            origin_name="Partner",
+            shown={},
+            now=folks.now(),
+        )
+    return team.team_id, post.post_id
 
 
 def _form_for(endpoint: str, method: str, side: Side, values: dict, client):
@@ -549,6 +689,9 @@ PARAMETERS = (
     "day",
     "token",
     "filename",
+    "feed_id",
+    "origin_id",
+    "import_id",
 )
 
 
@@ -587,6 +730,10 @@ def _b_values(world: World, rule: str) -> list[dict]:
         "token_hash": [b.invite],
         "event_id": [b.event.event_id],
         "schedule_id": [b.schedule.schedule_id],
+        "feed_id": [b.feed.feed_id],
+        "import_id": [b.csv_import],
+        # B's own posts as if B shared them with A (B is A's partner in the partners' probe).
+        "origin_id": [b.team.team_id],
         "month": [f"{moment:%Y-%m}"],
         "day": [moment.date().isoformat()],
         # B's ids where a link's token goes: no genuine token is spelled like them.
@@ -646,13 +793,14 @@ def writes_to(side: Side):
         meter.stop_listening(listen)
 
 
-def test_no_one_reaches_another_teams_items_and_they_stay_byte_identical(two_teams, inject):
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_no_one_reaches_another_teams_items_and_they_stay_byte_identical(two_teams, inject, shard):
     world, app, b = two_teams, two_teams.app, two_teams.b
     mails = sent_mail_requests(inject)
     before = snapshot(app, b)
     wrong = []
     with writes_to(b) as writes:
-        for (rule, method), endpoint in sorted(url_map(app).items()):
+        for (rule, method), endpoint in sorted(url_map(app).items())[shard::SHARDS]:
             by = _authorised_by(rule, method)
             if by not in ("team", "token"):
                 continue
@@ -662,6 +810,7 @@ def test_no_one_reaches_another_teams_items_and_they_stay_byte_identical(two_tea
                 # B's team; and for an item's route, the caller's own team with B's item.
                 addresses = [("B's team", values)]
                 items = {"post_id", "person_id", "token_hash", "event_id", "schedule_id"}
+                items.add("import_id")
                 if by == "team" and set(values) & items:
                     addresses.append(("A's team", {**values, "team_id": world.a.team.team_id}))
                 calls = [
@@ -699,6 +848,9 @@ class Targets:
         "planner.restore",
         "teams.remove",
         "teams.revoke",
+        "feeds.revoke",
+        "partners.withdraw",
+        "sharing.approve",
         "teams.leave",
         "schedules.delete",
     }
@@ -708,21 +860,33 @@ class Targets:
     def __init__(self, world: World):
         self.world, self.kept = world, {}
 
-    def values(self, rule: str, method: str, endpoint: str) -> dict:
+    def values(self, rule: str, method: str, endpoint: str, role: str = "") -> dict:
         a, moment = self.world.a, self.world.folks.now()
+        if endpoint == "feeds.feed":  # a genuine feed's address: its person, id and secret
+            editor = a.people["editor"]
+            feed, secret = self._item(endpoint, lambda: a.new_feed(editor))
+            return {"person_id": editor.person_id, "feed_id": feed.feed_id, "token": secret}
+        if endpoint.startswith("sharing.") and "origin_id" in params(rule):
+            origin_id, post_id = self._shared(endpoint)
+            return {"team_id": a.team.team_id, "origin_id": origin_id, "post_id": post_id}
         made = {
             "team_id": lambda: a.team.team_id,
             "post_id": lambda: self._post(method, endpoint).post_id,
             "person_id": lambda: self._item(endpoint, lambda: a.member("editor")).person_id,
-            "token_hash": lambda: self._item(endpoint, a.new_invite),
+            "token_hash": lambda: self._item(
+                endpoint, a.new_partner_invite if endpoint == "partners.withdraw" else a.new_invite
+            ),
             "month": lambda: f"{moment:%Y-%m}",
             "day": lambda: moment.date().isoformat(),
             "token": lambda: self._token(endpoint),
             "filename": lambda: "cadenza.css",
+            # The caller's own feed (revoking uses it up; anyone signed out has none).
+            "feed_id": lambda: self._item((endpoint, role), lambda: self._feed(role)),
             # Cancelling uses its event up (a cancelled event is no longer edited).
             "event_id": lambda: (
                 self._item(f"event {endpoint == 'events.cancel'}", a.new_event).event_id
             ),
+            "import_id": lambda: self._item("a CSV import", a.new_import),
             # Deleting uses its schedule up; the others share one.
             "schedule_id": lambda: (
                 self._item(
@@ -742,6 +906,24 @@ class Targets:
         if endpoint in self.USED_UP:
             self.kept.pop(endpoint, None)
             self.kept.pop((endpoint, role), None)
+
+    def _feed(self, role: str) -> str:
+        if role == "anonymous":
+            return keys.new_id()
+        someone = self.world.outsider if role == "outsider" else self.world.a.people[role]
+        return self.world.a.new_feed(someone)[0].feed_id
+
+    def _shared(self, endpoint: str) -> tuple[str, str]:
+        """A partner's post shared with A, approved (in review for approving it, which uses
+        it up); made again if a route ended the partnership."""
+        key = endpoint if endpoint == "sharing.approve" else "shared with A"
+        kept = self.kept.get(key)
+        with self.world.app.app_context():
+            partnered = teams.team(self.world.a.team.team_id).partner_entries()
+        if kept is None or kept[0] not in partnered:
+            status = "in_review" if endpoint == "sharing.approve" else "approved"
+            self.kept[key] = _sharing_partner(self.world, status)
+        return self.kept[key]
 
     def _item(self, key, make):
         if key not in self.kept:
@@ -765,6 +947,20 @@ class Targets:
                 return people.issue_token(address, "sign_in", world.folks.now(), SIGN_IN_VALID_FOR)[
                     0
                 ]
+            if endpoint == "partners.answer":
+                # From another team, to A's admin; only A's admin's POST accepts it (once).
+                inviting = self._item(
+                    "a partner to be",
+                    lambda: world.folks.team(
+                        world.folks.person(f"{keys.new_id()}@example.com", "Partner"), "Partner"
+                    ),
+                )
+                return partners.invite(
+                    teams.team(inviting.team_id),
+                    address=a.people["admin"].email,
+                    invited_by="Test",
+                    now=world.folks.now(),
+                )
             if endpoint == "nudges.unsubscribe":
                 return tokens.sign("unsubscribe", person_id=editor.person_id)
             post = a.posts["approved"]  # the editor's: the nudge asks to snooze it
@@ -787,16 +983,17 @@ class Targets:
 NEW_SESSION = {"auth.logout", "auth.confirm"}
 
 
-def test_each_role_gets_what_the_table_says_on_its_own_team(app, folks):
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_each_role_gets_what_the_table_says_on_its_own_team(app, folks, shard):
     world = World.build(app, folks, with_b=False)
     targets = Targets(world)
     wrong = []
-    for (rule, method), endpoint in sorted(url_map(app).items()):
+    for (rule, method), endpoint in sorted(url_map(app).items())[shard::SHARDS]:
         row = ROUTES.get((rule, method))
         if row is None:
             continue  # the first test says it is unlisted; the probe of team B still calls it
         for role in ROLES:
-            values = targets.values(rule, method, endpoint)
+            values = targets.values(rule, method, endpoint, role)
             acting = targets.acting(endpoint, role)
             client = world.caller(role, fresh=endpoint in NEW_SESSION, acting=acting)
             data = _form_for(endpoint, method, world.a, values, client)

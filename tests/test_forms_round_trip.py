@@ -88,6 +88,7 @@ def cantina(app, folks, standing_clock):
             "digest_at": "07:30",
             "away_from": "2027-04-01",
             "away_until": "2027-04-05",
+            "notify": ["mention", "handed"],  # comments and review decisions switched off
         },
     )
     assert saved.status_code == 302, saved.text
@@ -136,6 +137,7 @@ def test_the_nudge_preferences_page_shows_every_stored_choice(cantina):
     assert form.values("digest_at") == ["07:30"]
     assert form.values("away_from") == ["2027-04-01"]
     assert form.values("away_until") == ["2027-04-05"]
+    assert form.values("notify") == ["mention", "handed"]
 
 
 def test_a_new_person_sees_nudges_on_and_the_default_times_preselected(app, folks, standing_clock):
@@ -144,6 +146,7 @@ def test_a_new_person_sees_nudges_on_and_the_default_times_preselected(app, folk
     assert form.values("nudges_on") == ["y"]
     assert form.values("custom_leads") == [] and form.values("digest_on") == []
     assert form.values("leads") == ["1440", "60"]
+    assert form.values("notify") == ["mention", "comment", "review", "handed"]  # all on
 
 
 def test_saving_the_nudge_preferences_unchanged_changes_nothing(cantina):

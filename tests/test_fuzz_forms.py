@@ -20,6 +20,7 @@ is gone), as a person's requests do; what only a current page knows (the post's 
 live link) is read just before each request.
 """
 
+import io
 import re
 import unicodedata
 from collections.abc import Callable
@@ -39,10 +40,12 @@ from test_planner_everyday import _full_post
 
 from app import values
 from app.i18n import LANGUAGES, STATUS_LABELS, valid_zone
+from app.notifications import SWITCHES
 from app.nudges import plan, tokens
 from app.playbook.forms import checklist_field
 from app.schedules import planning, recurrence
-from app.store import events, keys, people, posts, schedules, teams
+from app.store import events, keys, partners, people, posts, schedules, teams
+from app.store import feeds as stored_feeds
 from app.store import playbook as stored_playbook
 from tests.conftest import TEST_CONFIG, People, reset_aws
 
@@ -485,6 +488,7 @@ def _preferences(w: World) -> dict:
         "digest_at": one("08:00", "", "23:30"),
         "away_from": one("2026-12-20", "", "2000-01-01"),
         "away_until": one("2026-12-27", "", "2100-12-31"),
+        "notify": several(*SWITCHES),
     }
 
 
@@ -529,6 +533,74 @@ def _invitation(w: World) -> str:
     return people.hash_secret(raw)
 
 
+def _partner_invitation(w: World) -> str:
+    """Anna's team's invitation to Eve, admin of the other team (each example a new one)."""
+    return partners.invite(
+        teams.team(w.team_id), address=w.cast["eve"].email, invited_by="x", now=w.folks.now()
+    )
+
+
+def _shared_post(w: World) -> dict:
+    """The other team's approved post shared with Anna's team (its team and post ids), the
+    two made partners first when they are not (fuzzing ``partners.end`` ends it)."""
+    from app.planner import changes
+
+    other = teams.team(w.other_team_id)
+    if w.team_id not in other.partner_entries():
+        raw = partners.invite(
+            other, address=w.cast["anna"].email, invited_by="x", now=w.folks.now()
+        )
+        anna = people.person(w.id("anna"))
+        partners.accept(people.stored_token(raw), teams.team(w.team_id), anna, w.folks.now())
+        post = w.folks.post(other, owner=w.cast["eve"], created_by=w.cast["eve"], status="approved")
+        changes.share(
+            posts.load(w.other_team_id, post.post_id)[0],
+            other,
+            actor=w.id("eve"),
+            partner_id=w.team_id,
+            co_owner=(w.id("bruno"), "Bruno"),
+            origin_name="Other",
+            shown={},
+            now=w.folks.now(),
+        )
+        w.cast["shared"] = post.post_id
+    return {"team_id": w.other_team_id, "post_id": w.cast["shared"]}
+
+
+def _shared_address(w: World) -> dict:
+    shared = _shared_post(w)
+    return {"origin_id": shared["team_id"], "post_id": shared["post_id"]}
+
+
+def _feed_id(w: World) -> str:
+    """Anna's first calendar feed (made when she has none: revoking one uses it up)."""
+    anna = people.person(w.id("anna"))
+    mine = stored_feeds.feeds_of(anna)
+    return mine[0].feed_id if mine else stored_feeds.create(anna, now=w.folks.now())[0].feed_id
+
+
+def _feed_address(w: World) -> dict:
+    """The parts of Anna's feed's address, with a new secret (each example a new one)."""
+    anna = people.person(w.id("anna"))
+    mine = stored_feeds.feeds_of(anna)
+    if mine:
+        feed, secret = mine[0], stored_feeds.regenerate(anna, mine[0])
+    else:
+        feed, secret = stored_feeds.create(anna, now=w.folks.now())
+    return {"person_id": w.id("anna"), "feed_id": feed.feed_id, "token": secret}
+
+
+def _csv_import(w: World) -> str:
+    """Anna's CSV import of one post, waiting for confirmation (a new one each time:
+    confirming uses it up)."""
+    day = (w.folks.now() + timedelta(days=7)).date().isoformat()
+    sent = w.client("anna").post(
+        f"/t/{w.team_id}/import",
+        data={"file": (io.BytesIO(f"title,date\nFrom a file,{day}\n".encode()), "plan.csv")},
+    )
+    return sent.headers["Location"].rsplit("/", 1)[1]
+
+
 def _nameless(w: World) -> str:
     """A person who just signed in for the first time (each example a new one)."""
     someone = w.folks.person(f"{people.new_secret()[:8].lower()}@example.com")
@@ -560,12 +632,33 @@ ROUTES: dict[str, Inputs] = {
     "GET auth.welcome": Inputs(who=_nameless),
     "POST auth.welcome": Inputs(form=lambda w: {**_profile(w), **_team_form(w)}, who=_nameless),
     "GET nudges.preferences": NO_INPUT,
+    "GET feeds.index": NO_INPUT,
+    "GET spreadsheets.export": Inputs(
+        query=lambda w: {
+            **_filters(w),
+            "from": maybe("2027-03-01", "2027-04-01"),
+            "to": maybe("2027-03-31", "2027-06-30"),
+            "dialect": maybe("standard", "excel-it"),
+        }
+    ),
+    "GET spreadsheets.upload": NO_INPUT,
+    # A urlencoded form carries no file: every such upload is refused, nothing stored.
+    "POST spreadsheets.upload": Inputs(form=lambda w: {"file": text("title,date")}),
+    "GET spreadsheets.show": Inputs(paths=lambda w: {"import_id": _csv_import(w)}),
+    "POST spreadsheets.run": Inputs(paths=lambda w: {"import_id": _csv_import(w)}),
+    "POST feeds.create": NO_INPUT,
+    "POST feeds.regenerate": Inputs(paths=lambda w: {"feed_id": _feed_id(w)}),
+    "POST feeds.revoke": Inputs(paths=lambda w: {"feed_id": _feed_id(w)}),
+    "GET feeds.new_team_feed": Inputs(query=_filters),
+    "POST feeds.create_team_feed": Inputs(query=_filters),
+    "GET feeds.feed": Inputs(paths=_feed_address, who=None),
     "POST nudges.preferences": Inputs(form=_preferences),
     "GET nudges.act": Inputs(paths=lambda w: {"token": _action_link(w)}, who=None),
     "POST nudges.act": Inputs(
         form=lambda w: {
             "link": one("", "https://cantina.example/p/2"),
             "to": one(w.id("anna"), w.id("carla"), ""),
+            "comment": one("", "Brighter, please"),
         },
         paths=lambda w: {"token": _action_link(w, "handover")},
         who=None,
@@ -601,6 +694,27 @@ ROUTES: dict[str, Inputs] = {
         }
     ),
     "POST planner.trash": NO_INPUT,
+    "POST sharing.share": Inputs(
+        form=lambda w: {
+            "partner": one("", w.other_team_id),
+            "co_owner": one("", w.id("eve"), w.id("bruno")),
+            "version": one(str(w.post().version), "x"),
+        }
+    ),
+    "GET sharing.show": Inputs(paths=lambda w: _shared_address(w), who="carla"),
+    "POST sharing.publish": Inputs(
+        form=lambda w: {
+            "url": one("https://lumen.example/p/1", "ftp://lumen.example/", ""),
+            "version": one(str(posts.load(**_shared_post(w))[0].version), "x"),
+        },
+        paths=lambda w: _shared_address(w),
+        who="bruno",
+    ),
+    # The shared post is approved already: a 409, whatever is sent.
+    "POST sharing.approve": Inputs(
+        form=lambda w: {"version": one(str(posts.load(**_shared_post(w))[0].version), "x")},
+        paths=lambda w: _shared_address(w),
+    ),
     "POST planner.restore": NO_INPUT,
     "GET planner.trash_list": NO_INPUT,
     "GET schedules.index": NO_INPUT,
@@ -662,6 +776,23 @@ ROUTES: dict[str, Inputs] = {
         }
     ),
     "POST teams.revoke": Inputs(paths=lambda w: {"token_hash": _invitation(w)}),
+    "GET partners.index": NO_INPUT,
+    "POST partners.invite": Inputs(
+        form=lambda w: {"email": one("nina@example.com", "EVE@Example.com", "carla@example.com")}
+    ),
+    "POST partners.withdraw": Inputs(
+        paths=lambda w: {"token_hash": people.hash_secret(_partner_invitation(w))}
+    ),
+    "POST partners.end": Inputs(form=lambda w: {"partner": one(w.other_team_id, "none")}),
+    "GET partners.answer": Inputs(paths=lambda w: {"token": _partner_invitation(w)}, who="eve"),
+    "POST partners.answer": Inputs(
+        paths=lambda w: {"token": _partner_invitation(w)},
+        form=lambda w: {
+            "team": one(w.other_team_id, w.team_id),
+            "decision": one("accept", "decline"),
+        },
+        who="eve",
+    ),
     "POST teams.change_role": Inputs(form=lambda w: {"role": one("editor", "viewer", "admin")}),
     "POST teams.remove": NO_INPUT,
     "POST teams.leave": NO_INPUT,

@@ -13,6 +13,7 @@ fails, listed as ``document:line: message [extract]``. Warnings (the emails' tab
 pages whose first heading is an h2) do not fail.
 """
 
+import io
 import json
 import os
 import re
@@ -34,6 +35,7 @@ from app.cadence import weekly
 from app.nudges import emails, run_once, tokens
 from app.nudges.emails import Escalation
 from app.store import posts, reminders, schedules, teams
+from app.store.models import Reminder
 from tests.conftest import dynamodb_error, link_in, outbox
 from tests.formdata import form_in
 
@@ -44,7 +46,7 @@ VNU = ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"
 ROME = ZoneInfo("Europe/Rome")
 HTMX = {"HX-Request": "true"}
 # Routes of the URL map that answer no HTML page.
-NOT_HTML = {"static", "health.healthz", "dev.outbox_json"}
+NOT_HTML = {"static", "health.healthz", "dev.outbox_json", "feeds.feed", "spreadsheets.export"}
 # htmx's attributes are not HTML's: the checker's complaint about them is the only one ignored.
 HTMX_ATTRIBUTE = re.compile(r"Attribute “hx-[^”]+” not allowed on element “[^”]+” at this point\.")
 # A fragment is checked inside the smallest valid document that can hold it (day cells, swapped
@@ -171,8 +173,9 @@ def everything(app, december, cantina, inject):
     docs.post(admin, edit, "playbook-edit-invalid", 422, htmx=True, data=too_long)
     admin.post(f"/t/{team.team_id}/posts/{full.post_id}/comments", data={"text": "@Bruno ok?"})
     admin.post(f"/t/{team.team_id}/posts/{trashed.post_id}/trash")
-    assert run_once(app, planned.due - timedelta(days=1)).sent == 1  # a day before
-    nudge = outbox(app)[0]
+    # A day before: the nudge, and Bruno's notification of Anna's mention above.
+    assert run_once(app, planned.due - timedelta(days=1)).sent == 2
+    nudge, notified = sorted(outbox(app)[:2], key=lambda mail: "needs you" in mail["subject"])
     tid, pid = team.team_id, full.post_id
 
     # An event with its series (on the calendar pages below), its pages and forms' answers.
@@ -222,6 +225,21 @@ def everything(app, december, cantina, inject):
     docs.get(admin, f"{schedules_url}/{schedule.schedule_id}", "schedule")
     slot = posts.planned_by(tid, schedule.schedule_id)[0]
     docs.get(admin, f"/t/{tid}/posts/{slot.post_id}", "schedule-slot")
+
+    # CSV import: the upload form and a refused file; a preview with a bad row, its
+    # confirmation's progress (as a swap) and the result.
+    upload = f"/t/{tid}/import"
+    docs.get(admin, upload, "csv-upload")
+    refused = {"file": (io.BytesIO(b"name,surname\n"), "plan.csv")}
+    docs.post(admin, upload, "csv-upload-invalid", 422, data=refused)
+    rows = "title,date,time,channels\n"
+    rows += "".join(f"Post {n},2026-12-{20 + n},10:00,Instagram\n" for n in range(3))
+    rows += "Bad,31/02/2027,10:00,Myspace\n"
+    sent = admin.post(upload, data={"file": (io.BytesIO(rows.encode()), "plan.csv")})
+    imported = sent.headers["Location"]
+    docs.get(admin, imported, "csv-preview")
+    docs.post(admin, imported, "csv-done-fragment", 200, htmx=True)
+    docs.get(admin, imported, "csv-done")
 
     # Every GET page of the URL map, and each view's fragment for htmx.
     assert admin.get("/").status_code == 302
@@ -283,6 +301,39 @@ def everything(app, december, cantina, inject):
     role = {"role": "viewer"}
     docs.post(admin, f"/t/{tid}/members/{carla.person_id}/role", "role", 200, htmx=True, data=role)
 
+    # A partner team: the invitation to Eve (its mail, her answer page, the link used again),
+    # the partners page with Eve's team, and the form's fragments.
+    to_partner = f"/t/{tid}/partners/invite"
+    eve = cantina["eve"]
+    docs.post(admin, to_partner, "partner-invited", 200, htmx=True, data={"email": eve.email})
+    docs.post(admin, to_partner, "partner-invite-invalid", 422, htmx=True, data={})
+    partnering = outbox(app)[0]
+    answer = urlsplit(re.search(r"https?://\S+/partners/\S+", partnering["text"]).group(0)).path
+    as_eve = folks.client_for(eve)
+    docs.get(as_eve, answer, "partner-answer")
+    as_eve.post(answer, data={"team": cantina["other"].team_id, "decision": "accept"})
+    docs.get(as_eve, answer, "partner-answer-used", 410)
+    docs.get(admin, f"/t/{tid}/partners", "partners")
+    # Bruno's planned post shared with Eve's team: its panel, Eve's month showing it, its page
+    # on her side (and as a swap), and her publishing form refused.
+    other_id, shared_id = cantina["other"].team_id, planned.post_id
+    version = posts.load(tid, shared_id)[0].version
+    share = {"partner": other_id, "co_owner": eve.person_id, "version": version}
+    assert admin.post(f"/t/{tid}/posts/{shared_id}/share", data=share).status_code == 302
+    docs.get(admin, f"/t/{tid}/posts/{shared_id}", "post-shared")
+    docs.get(as_eve, f"/t/{other_id}/month/{planned.due.astimezone(ROME):%Y-%m}", "partner-month")
+    shared_at = f"/t/{other_id}/shared/{tid}/{shared_id}"
+    docs.get(as_eve, shared_at, "shared-post")
+    docs.get(as_eve, shared_at, "shared-post-swap", htmx=True)
+    version = posts.load(tid, shared_id)[0].version
+    publish = {"url": "lumen", "version": version}
+    docs.post(as_eve, f"{shared_at}/publish", "shared-publish-invalid", 422, data=publish)
+    # The full post, in review, shared too: Eve, an admin there, may approve it.
+    version = posts.load(tid, pid)[0].version
+    share = {"partner": other_id, "co_owner": "", "version": version}
+    assert admin.post(f"/t/{tid}/posts/{pid}/share", data=share).status_code == 302
+    docs.get(as_eve, f"/t/{other_id}/shared/{tid}/{pid}", "shared-post-in-review")
+
     # One-click links of a nudge: the page, the page after, a bad link, unsubscribing.
     with app.test_request_context():
         snooze, handover, unsubscribe = (
@@ -303,6 +354,30 @@ def everything(app, december, cantina, inject):
     docs.get(app.test_client(), f"/n/{handover}", "handover")
     docs.post(app.test_client(), f"/n/{handover}", "handover-invalid", 422, data={"to": ""})
     docs.get(app.test_client(), f"/n/unsubscribe/{unsubscribe}", "unsubscribe")
+    # The review request's decisions (Anna reviews the full post) and taking a post over.
+    current = posts.load(tid, pid)[0].version
+    with app.test_request_context():
+        approve, changes_, stale, takeover = (
+            tokens.sign(
+                action,
+                person_id=anna.person_id,
+                team_id=tid,
+                post_id=post_id,
+                kind=kind,
+                expires=planned.due + tokens.VALID_AFTER_DUE,
+                version=version,
+            )
+            for action, post_id, kind, version in (
+                ("approve", pid, "review-1", current),
+                ("changes", pid, "review-1", current),
+                ("approve", pid, "review-1", 0),
+                ("takeover", planned.post_id, "escalate", None),
+            )
+        )
+    docs.get(app.test_client(), f"/n/{approve}", "approve")
+    docs.post(app.test_client(), f"/n/{changes_}", "changes-invalid", 422, data={"comment": ""})
+    docs.get(app.test_client(), f"/n/{stale}", "approve-stale", 409)
+    docs.get(app.test_client(), f"/n/{takeover}", "takeover")
 
     # Forms answered with field errors, a conflict, refusals, and what htmx swaps in.
     # (What a browser sends: a blank title and a date without its time; one end of quiet hours.)
@@ -316,6 +391,12 @@ def everything(app, december, cantina, inject):
     quiet = form_in(docs.html["nudge-preferences"], id="preferences-form").fields
     quiet = MultiDict(edited(quiet, quiet_start="22:00", quiet_end=""))
     docs.post(admin, "/me/nudges", "nudge-preferences-invalid", 422, data=quiet)
+    # Calendar feeds: the page with a new feed's address shown once, a team feed's
+    # confirmation, and a filter the team does not have.
+    assert admin.post("/me/feeds").status_code == 302
+    docs.get(admin, "/me/feeds", "feeds")
+    docs.get(admin, f"/t/{tid}/feeds/new?channel=Instagram", "team-feed-new")
+    docs.get(admin, f"/t/{tid}/feeds/new?channel=Nowhere", "team-feed-invalid", 422)
     editor = folks.client_for(bruno)
     stale, seen = (form_fields(c.get(f"/t/{tid}/posts/{pid}").text) for c in (admin, editor))
     assert _save(editor, team, full, edited(seen, copy="Bruno's copy")).status_code == 302
@@ -351,7 +432,9 @@ def everything(app, december, cantina, inject):
     # The HTML part of every email: sign-in, invitation, a nudge, an escalation, digest, away.
     docs.add("mail-sign-in", signed_in["html"])
     docs.add("mail-invitation", invitation["html"])
+    docs.add("mail-partner-invitation", partnering["html"])
     docs.add("mail-nudge", nudge["html"])
+    docs.add("mail-notifications", notified["html"])
     late = posts.load(tid, late.post_id)[0]
     post, body = posts.load(tid, pid)
     team = teams.team(tid)
@@ -366,6 +449,21 @@ def everything(app, december, cantina, inject):
             "mail-digest": emails.digest(anna, [late], [post], now - timedelta(days=4)),
             "mail-away": emails.away_notice(anna, bruno, team, [post], now - timedelta(days=4)),
             "mail-cadence-health": weekly.message(anna, team, now),
+            "mail-review-request": emails.nudge(
+                Reminder(
+                    *Reminder.key(tid, pid, "review-1"),
+                    team_id=tid,
+                    post_id=pid,
+                    kind="review-1",
+                    person_id=anna.person_id,
+                    due=now,
+                ),
+                post,
+                body,
+                team,
+                [anna],
+                now,
+            ),
         }
     for name, message in composed.items():
         docs.add(name, message.get_body(("html",)).get_content())

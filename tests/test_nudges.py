@@ -238,7 +238,8 @@ def test_a_new_owner_gets_the_nudges(nudging, folks):
             now=rome(2026, 11, 30, 9),
         )
     run(nudging, rome(2026, 12, 4, 10))
-    assert [m["to"] for m in sent(nudging)] == ["marco@example.com"]
+    # The nudge, and the notification that Anna handed the post to him.
+    assert [m["to"] for m in sent(nudging)] == ["marco@example.com"] * 2
 
 
 def test_a_trashed_post_gets_no_more_nudges(nudging, folks):

@@ -15,6 +15,7 @@ from wtforms.validators import Length
 
 from app.events.forms import EventForm, StepForm, TemplateForm
 from app.forms import ProfileForm, TeamForm
+from app.notifications import record
 from app.nudges import plan
 from app.planner import COMMENT_LIMIT, changes
 from app.planner import forms as planner_forms
@@ -23,16 +24,21 @@ from app.playbook.forms import checklist_field, playbook_form
 from app.schedules import recurrence
 from app.schedules.forms import MAX_ROTATION, ScheduleForm
 from app.schedules.planning import MAX_SKIPPED
-from app.store import events, posts, teams
+from app.store import events, partners, posts, teams
+from app.store import feeds as stored_feeds
 from app.store import playbook as stored_playbook
 from app.store import schedules as stored_schedules
 from app.store.models import (
     CALENDAR_MODELS,
     SYSTEM_MODELS,
     Activity,
+    CsvImport,
+    CsvImportChunk,
     EmailOwner,
     Event,
     Invite,
+    Notification,
+    PartnerInvite,
     Person,
     Playbook,
     Post,
@@ -42,10 +48,12 @@ from app.store.models import (
     Schedule,
     SeriesTemplate,
     Session,
+    SharedPost,
     SignInToken,
     Team,
     UsedLink,
 )
+from app.store.notifications import NoteWrites, outbox_key
 from app.store.playbook import MAX_GUIDELINES, MAX_ITEM_LENGTH, MAX_ITEMS
 from tests.conftest import ITEM_LIMIT_BYTES, ITEM_TOO_LARGE, dynamodb_error, item_bytes
 
@@ -113,6 +121,23 @@ def _largest_person(now, number: int = 0) -> Person:
         mail_problem_reason="x" * 200,
         mail_works_at=now,
         signed_in_by_link_at=now,
+        # Every calendar feed a person may have, each a team's with every filter set.
+        feeds={
+            f"{team:016d}-{number:08d}": {
+                "hash": "h" * 64,
+                "kind": "team",
+                "team": f"{team:016d}",
+                "filters": {
+                    "owner": f"{number:016d}",
+                    "channel": WIDE * CHANNEL,
+                    "status": "in_review",
+                    "tag": WIDE * MAX_TAG_LENGTH,
+                },
+                "owner_name": WIDE * NAME,
+                "created_at": "2026-12-01T00:00:00Z",
+            }
+            for team in range(stored_feeds.MAX_FEEDS)
+        },
         teams={
             # An admin of each, who asked for each team's weekly Cadence health email.
             f"{team:016d}": {"name": WIDE * TEAM_NAME, "role": "admin", "weekly_health": True}
@@ -152,6 +177,15 @@ def test_the_largest_team_item_stays_under_the_limit(app):
         admin_count=teams.MAX_PEOPLE,
         created_by="p" * 16,
         created_at=now,
+        partners={
+            f"{number:016d}": {
+                "name": WIDE * TEAM_NAME,
+                "colour": max(partners.COLOURS, key=len),
+                "since": "2026-12-01T00:00:00Z",
+            }
+            for number in range(partners.MAX_PARTNERS)
+        },
+        partners_version=10**9,
     )
     assert _size(team) < LIMIT / 2
     team.save()
@@ -205,6 +239,11 @@ def test_the_largest_post_its_body_and_its_history_stay_under_the_limit(app, fol
             now=now,
         )
     post, body = posts.load(team.team_id, post.post_id)
+    # Shared with a partner (issue 11): the sharing fields at their limits, and the mirror.
+    post.shared_with, post.co_owner_id = "t" * 16, "p" * 16
+    post.co_owner_name, post.origin_name = WIDE * NAME, WIDE * TEAM_NAME
+    post.partner_published_url = "https://example.com/" + "p" * 1980
+    assert _size(SharedPost.of(post)) < LIMIT / 10
     assert _size(post) < LIMIT / 10
     assert _size(body) < LIMIT
     for entry in posts.history(team.team_id, post.post_id):
@@ -358,6 +397,15 @@ def test_the_small_items_stay_small(app):
             expires_at=now,
             used_at=now,
         ),
+        PartnerInvite(
+            *PartnerInvite.key("t" * 16, "h" * 64),
+            team_id="t" * 16,
+            token_hash="h" * 64,
+            email=address,
+            invited_by="p" * 16,
+            created_at=now,
+            expires_at=now,
+        ),
         Session(*Session.key("h" * 64), person_id="p" * 16, created_at=now, expires_at=now),
         UsedLink(*UsedLink.key("h" * 64), used_at=now, expires_at=now),
         RateCounter(f"RATE#sign-in-email#{address}", "1" * 10, hits=10**9, expires_at=now),
@@ -385,9 +433,49 @@ def test_the_small_items_stay_small(app):
     written |= {Event, SeriesTemplate}  # measured at their limits above
     written |= {Playbook}  # test_the_largest_playbook_stays_well_under_the_limit
     written |= {Schedule}  # test_the_largest_schedule_stays_under_the_limit
+    written |= {Notification}  # test_a_notification_stays_small
+    written |= {SharedPost}  # with the largest post
+    written |= {CsvImport, CsvImportChunk}  # test_a_csv_import_and_its_rows_stay_under_the_limit
     assert written == set(CALENDAR_MODELS + SYSTEM_MODELS)
     for item in items:
         assert _size(item) < 2_000, type(item).__name__
+
+
+def test_a_notification_stays_small(app):
+    """A note copies a post's title (200 characters), the actor's name and the comment cut
+    to 280 characters; its outbox is a reminder with a count."""
+    now = datetime.now(UTC)
+    note = NoteWrites()
+    note.add(
+        "p" * 16,
+        now,
+        kind="mention",
+        team_id="t" * 16,
+        post_id="p" * 16,
+        title=WIDE * TITLE,
+        due=now,
+        actor_id="p" * 16,
+        actor_name=WIDE * NAME,
+        text=WIDE * record.TEXT_KEPT,
+        at=now,
+    )
+    ((item, _send_at),) = note.notes
+    assert _size(item) < 4_000
+    outbox = Reminder(
+        *outbox_key("p" * 16),
+        kind="notify",
+        person_id="p" * 16,
+        due=now,
+        notes=10**9,
+        sent_at=now,
+        lease_owner="r" * 32,
+        lease_until=now,
+        attempts=10**6,
+        note="storage_unavailable",
+        due_bucket="DUE#2026-12-01",
+        due_sk="x" * 120,
+    )
+    assert _size(outbox) < 2_000
 
 
 def test_a_write_too_large_for_dynamodb_is_a_clear_413_and_writes_nothing(
@@ -424,3 +512,56 @@ def test_a_transaction_cancelled_for_an_item_too_large_is_no_conflict(app, canti
     inject(cancelled_for_size)
     response = _save(client, team, post, edited(shown, copy="Vino."))
     assert response.status_code == 413, response.text[:300]
+
+
+def test_a_csv_import_and_its_rows_stay_under_the_limit(app):
+    """An import's rows wait in chunks of at most 100 rows and 380,000 bytes of JSON (a row
+    longer alone is refused in the preview); its header keeps counts and 50 column names of
+    80 characters."""
+    from app.spreadsheets import rows as csv_rows
+    from app.store import imports
+
+    now = datetime.now(UTC)
+    row = {
+        "line": 2000,
+        "title": WIDE * TITLE,
+        "due": now.isoformat(),
+        "zone": "America/Argentina/ComodRivadavia",
+        "owner_id": "p" * 16,
+        "channels": [WIDE * CHANNEL] * 30,
+        "status": "published",
+        "tags": [WIDE * MAX_TAG_LENGTH] * MAX_TAGS,
+        # Quotes and line breaks: each doubles in JSON.
+        "copy": '"\n' * 20_000,
+        "notes": "",
+        "published_url": "https://" + "a" * 1990,
+        "given_id": "i" * 64,
+        "post_id": "imp-" + "f" * 16,
+        "errors": [],
+        "state": "new",
+    }
+    chunks = csv_rows.chunks([dict(row, line=n) for n in range(2000)])
+    assert max(len(chunk) for chunk in chunks) <= csv_rows.CHUNK_ROWS
+    largest = max(chunks, key=lambda chunk: len(imports.encode(chunk)))
+    item = CsvImportChunk(
+        *CsvImportChunk.key("t" * 16, "i" * 16, 999), rows=imports.encode(largest), expires_at=now
+    )
+    assert _size(item) < LIMIT
+    room = csv_rows.MAX_ROW_JSON - csv_rows.json_bytes(dict(row, copy=""))
+    (alone,) = csv_rows.chunks([dict(row, copy="x" * room)])  # the longest row accepted
+    item.rows = imports.encode(alone)
+    assert _size(item) < LIMIT
+    header = imports.new_import(
+        "t" * 16,
+        created_by="p" * 16,
+        now=now,
+        file_name=WIDE * 200,
+        zone="America/Argentina/ComodRivadavia",
+        delimiter=";",
+        columns=[WIDE * 80] * csv_rows.MAX_COLUMNS,
+        ignored=[WIDE * 80] * csv_rows.MAX_COLUMNS,
+        rows_total=2000,
+        rows_new=2000,
+    )
+    header.lease_until, header.lease_holder = now, "h" * 16
+    assert _size(header) < 40_000

@@ -205,10 +205,15 @@ def test_a_sent_reminder_leaves_the_due_index(app):
 
 
 def test_every_team_scoped_key_starts_with_the_team(app):
+    more = {
+        "Team": (),
+        "Playbook": (),
+        "Reminder": ("X", "before"),
+        "SharedPost": ("A", "X"),
+        "CsvImportChunk": ("X", 1),
+    }
     team_keys = [
-        model.key("T1", "X")
-        if model.__name__ not in ("Team", "Playbook", "Reminder")
-        else model.key("T1", *(("X", "before") if model is Reminder else ()))
+        model.key("T1", *more.get(model.__name__, ("X",)))
         for model in CALENDAR_MODELS
         if hasattr(model, "key")
     ]

@@ -119,6 +119,8 @@ def _language_of(someone, team) -> str | None:
 def confirm(token: str):
     """Show a confirm button; only its POST uses the link (mail scanners prefetch GETs)."""
     found = people.stored_token(token)
+    if found is not None and found.purpose not in ("sign_in", "invite"):
+        found = None  # a partner invitation's token signs no one in (it has its own route)
     team = teams.team(found.team_id) if found is not None and found.purpose == "invite" else None
     known = people.person_by_email(found.email) if found is not None else None
     language = _language_of(known, team)

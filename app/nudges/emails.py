@@ -28,7 +28,7 @@ def when(moment: datetime, person: Person, now: datetime) -> str:
     return format_datetime(moment, "EEE d MMM HH:mm", tzinfo=zone, locale=person.language)
 
 
-def _unsubscribe_headers(person: Person) -> dict[str, str]:
+def unsubscribe_headers(person: Person) -> dict[str, str]:
     """RFC 8058 one-click unsubscribe: the POST to this link needs no cookie or form token."""
     token = tokens.sign_unsubscribe(person)
     return {
@@ -37,8 +37,17 @@ def _unsubscribe_headers(person: Person) -> dict[str, str]:
     }
 
 
-def _actions(reminder: Reminder, post: Post, person: Person) -> dict[str, str]:
+# The one-click actions each kind of nudge offers: a review request the reviewer's decision,
+# an escalation taking the post over, the others the owner's.
+ACTIONS_OF = {"review": ("approve", "changes"), "escalate": ("takeover",)}
+OWNER_ACTIONS = ("published", "snooze", "handover")
+
+
+def _actions(reminder: Reminder, post: Post, person: Person, shared: bool) -> dict[str, str]:
+    """Signed links for ``person``; none in an email ``shared`` by several admins (a link acts
+    as the one person it names)."""
     expires = (post.due or reminder.due) + tokens.VALID_AFTER_DUE
+    actions = () if shared else ACTIONS_OF.get(reminder.kind.split("-")[0], OWNER_ACTIONS)
     signed = {
         action: link_to(
             "nudges.act",
@@ -49,9 +58,11 @@ def _actions(reminder: Reminder, post: Post, person: Person) -> dict[str, str]:
                 post_id=post.post_id,
                 kind=reminder.kind,
                 expires=expires,
+                # Approving is approving what the email showed: a later version needs a look.
+                version=post.version if action in ACTIONS_OF["review"] else None,
             ),
         )
-        for action in ("published", "snooze", "handover")
+        for action in actions
     }
     signed["open"] = link_to("planner.show", team_id=post.team_id, post_id=post.post_id)
     return signed
@@ -139,7 +150,7 @@ def nudge(
             to=", ".join(recipient.email for recipient in recipients),
             language=person.language,
             now=now,
-            headers=_unsubscribe_headers(person) if len(recipients) == 1 else None,
+            headers=unsubscribe_headers(person) if len(recipients) == 1 else None,
             subject=subject,
             kind=kind,
             reminder=reminder,
@@ -160,7 +171,7 @@ def nudge(
             ticked=(body.checked if body else None) or [],
             # An event's recap, after the event: its owner is asked how it went.
             recap=post.series_step == "recap" and bool(post.event_id),
-            links=_actions(reminder, post, person),
+            links=_actions(reminder, post, person, shared=len(recipients) > 1),
             preferences=link_to("nudges.preferences"),
         )
     return message
@@ -196,7 +207,7 @@ def digest(person: Person, overdue: list[Post], upcoming: list[Post], now: datet
             to=person.email,
             language=person.language,
             now=now,
-            headers=_unsubscribe_headers(person),
+            headers=unsubscribe_headers(person),
             subject=subject,
             person=person,
             overdue=lines(overdue),

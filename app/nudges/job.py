@@ -29,7 +29,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from app import mail
 from app.nudges import emails, plan
-from app.store import cadence, conditional_failure, people, posts, reminders
+from app.store import cadence, conditional_failure, notifications, people, posts, reminders
 from app.store.models import Activity, Person, Playbook, Post, PostBody, Reminder, Team
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,11 @@ class Job:
                     continue
                 if claimed.kind == cadence.WEEKLY_KIND:
                     self._weekly_health(claimed)
+                    continue
+                if claimed.kind == notifications.KIND:
+                    from app.notifications import batch  # only when a batch is due
+
+                    batch.send(self, claimed)
                     continue
                 context = context or self._context(claimed)
                 spoke, brought_forward = self._process(claimed, context, mailed)

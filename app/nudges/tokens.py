@@ -27,7 +27,7 @@ from app.web import settings
 
 SALT = "cadenza.nudge-action"
 VALID_AFTER_DUE = timedelta(days=7)
-ACTIONS = ("published", "snooze", "handover", "unsubscribe")
+ACTIONS = ("published", "snooze", "handover", "approve", "changes", "takeover", "unsubscribe")
 
 
 class BadToken(Exception):
@@ -55,12 +55,15 @@ def sign(
     kind: str = "",
     expires: datetime | None = None,
     generation: int = 0,
+    version: int | None = None,
 ) -> str:
     if action not in ACTIONS:
         raise ValueError(action)
     payload = {"a": action, "u": person_id, "t": team_id, "p": post_id, "k": kind}
     if action == "unsubscribe":
         payload["g"] = generation
+    if version is not None:  # a review decision is about the version the email showed
+        payload["v"] = version
     payload["n"] = secrets.token_urlsafe(12)  # 96 random bits: each link is single use alone
     if expires is not None:
         payload["e"] = int(expires.timestamp())

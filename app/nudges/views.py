@@ -22,8 +22,9 @@ from app import mail, values
 from app.auth import csrf, link_page, login_required, speaking, team_member
 from app.errors import error_page
 from app.forms import checkboxes, posted, strip, valid_clock, valid_day
+from app.notifications import SWITCHES
 from app.nudges import emails, plan, replan, tokens
-from app.planner import changes
+from app.planner import COMMENT_LIMIT, changes
 from app.store import Conflict, NotFound, people, posts, reminders, teams
 from app.store.models import Person, Reminder
 from app.web import now, render
@@ -73,6 +74,13 @@ def act(token: str):
     refusal = _refusal(team, post, recipient, payload["a"])
     if refusal is not None:
         return _link_problem(*refusal, recipient)
+    if "v" in payload and payload["v"] != post.version:
+        message = _l(
+            "“%(title)s” was changed after this email was sent. Open it to review what it "
+            "says now.",
+            title=post.title,
+        )
+        return _link_problem(409, message, recipient)
     action = payload["a"]
     teammates = [
         m
@@ -115,8 +123,17 @@ def act(token: str):
     return link_page(recipient.language, "nudges/done.html", message=done, post=post, team=team)
 
 
-# What each action writes to the post (a handover's new owner is chosen on the page).
-WRITES = {"published": {"status": "published"}, "snooze": {}, "handover": {}}
+# What each action writes to the post (a handover's new owner is chosen on the page; taking
+# a post over makes its new owner the person acting).
+WRITES = {
+    "published": {"status": "published"},
+    "snooze": {},
+    "handover": {},
+    "approve": {"status": "approved"},
+    "changes": {"status": "draft"},
+    "takeover": {},
+}
+REVIEW_ACTIONS = ("approve", "changes")
 
 
 def _refusal(team, post, person: Person, action: str):
@@ -134,11 +151,23 @@ def _refusal(team, post, person: Person, action: str):
         return 403, refused.message
     if post.deleted_at is not None:
         return 410, _l("This post is in the trash. Restore it to edit it.")
-    if post.owner_id != person.person_id and team.member(person.person_id).role != "admin":
+    admin = team.member(person.person_id).role == "admin"
+    if action in REVIEW_ACTIONS:
+        # The reviewer's decision: only while the review they were asked for is under way.
+        if post.status != "in_review":
+            message = _l("“%(title)s” is not waiting for a review any more.", title=post.title)
+            return 410, message
+        if post.reviewer_id != person.person_id and not admin:
+            return 410, _l("Someone else reviews “%(title)s” now.", title=post.title)
+    elif action == "takeover":
+        if post.owner_id == person.person_id:
+            return 410, _l("“%(title)s” is yours already.", title=post.title)
+    elif post.owner_id != person.person_id and not admin:
         return 410, _l("“%(title)s” belongs to someone else now.", title=post.title)
     if post.status in plan.DONE:
         return 410, _l("“%(title)s” is done already: published or skipped.", title=post.title)
-    refused = changes.refusal(team, person.person_id, post, posts.preview(post, WRITES[action]))
+    writes = {"owner_id": person.person_id} if action == "takeover" else WRITES[action]
+    refused = changes.refusal(team, person.person_id, post, posts.preview(post, writes))
     if refused is not None:
         return 403, refused.message
     return None
@@ -182,6 +211,29 @@ def _carry_out(action, payload, post, body, team, person: Person, teammates) -> 
             ):
                 reminders.snooze(other, later)
         return _("We will remind you again in a day. The post keeps its time.")
+    if action in ("approve", "changes", "takeover"):
+        summary = {"owner_id": person.person_id} if action == "takeover" else WRITES[action]
+        details = {"kind": "approved"} if action == "approve" else {}
+        if action == "changes":
+            note = (request.form.get("comment") or "").strip()
+            if not note:
+                raise _Refused(_("Say what should change, so the author knows."))
+            details = {"kind": "changes", "text": note[:COMMENT_LIMIT]}
+        changes.update(
+            post,
+            body,
+            team,
+            summary=summary,
+            body_fields={},
+            actor=person.person_id,
+            now=moment,
+            **details,
+        )
+        if action == "approve":
+            return _("“%(title)s” is approved. Its owner is told.", title=post.title)
+        if action == "changes":
+            return _("Changes are asked on “%(title)s”. Its owner is told.", title=post.title)
+        return _("“%(title)s” is yours now, with its nudges.", title=post.title)
     chosen = request.form.get("to", "")
     if chosen not in {m.person_id for m in teammates}:
         raise _Refused(_("Choose the teammate who takes the post over."))
@@ -296,6 +348,10 @@ class PreferencesForm(Form):
     digest_at = StringField(_l("Digest at"), [_time], filters=[strip])
     away_from = StringField(_l("Away from"), [_day], filters=[strip])
     away_until = StringField(_l("Away until"), [_day], filters=[strip])
+    notify = checkboxes(
+        _l("Email me when"),
+        choices=lambda: [SelectChoice(kind, label) for kind, label in SWITCHES.items()],
+    )
 
     def validate_quiet_end(self, field):
         if bool(field.data) != bool(self.quiet_start.data):
@@ -332,6 +388,7 @@ def preferences():
         digest_at=someone.digest_at,
         away_from=someone.away_from or "",
         away_until=someone.away_until or "",
+        notify=[kind for kind in SWITCHES if kind not in (someone.notify_off or ())],
     )
     if request.method == "POST" and form.validate():
         was_away = (someone.away_from, someone.away_until)
@@ -352,6 +409,8 @@ def preferences():
             "digest_at": form.digest_at.data or "08:00",
             "away_from": form.away_from.data or None,
             "away_until": form.away_until.data or None,
+            # Only what is switched off is stored: a new kind starts on for everyone.
+            "notify_off": [kind for kind in SWITCHES if kind not in form.notify.data] or None,
         }
         # Planned before they are saved: a failure in between leaves the old preferences
         # stored, so saving again plans again (saved first, the plans would stay stale).

@@ -16,6 +16,7 @@ from app.auth import RANKS, login_required, team_member
 from app.errors import error_page
 from app.events import series
 from app.i18n import STATUS_LABELS
+from app.notifications import record
 from app.nudges import plan
 from app.planner import changes, history, periods
 from app.planner.board import Board, overdue
@@ -125,6 +126,7 @@ def _view_context(team, filters: Filters, *, days, month=None, **context) -> dic
         can_edit=RANKS[g.role] >= RANKS["editor"],
         posts_by_day=days,
         month=month,
+        partners=team.partner_entries(),
     )
     return {
         "team": team,
@@ -136,6 +138,15 @@ def _view_context(team, filters: Filters, *, days, month=None, **context) -> dic
         "here": _address(),
         **context,
     }
+
+
+def _with_shared(team, start, end, filters: Filters) -> tuple[list, list[Event]]:
+    """The team's posts in [start, end) the filters keep, with its partners' posts shared with
+    it (while still partners), and its events: one Query (``posts.calendar_with_shared``)."""
+    found_posts, found_events, shared = posts.calendar_with_shared(team.team_id, start, end)
+    partners = team.partner_entries()
+    found = [*found_posts, *(item for item in shared if item.origin_team_id in partners)]
+    return [post for post in found if filters.keep(post)], found_events
 
 
 def _by_day(found: list[Post], zone: ZoneInfo) -> dict[date, list[Post]]:
@@ -188,8 +199,7 @@ def _month_page(team, month: periods.Month):
     weeks = month.weeks(g.person.week_start)
     # The grid's whole weeks, grey days of the months around included: still one Query.
     start, end = periods.bounds(weeks[0][0], weeks[-1][-1] + timedelta(days=1), zone)
-    found_posts, found_events = posts.calendar_between(team.team_id, start, end)
-    found = [post for post in found_posts if filters.keep(post)]
+    found, found_events = _with_shared(team, start, end, filters)
     context = _view_context(
         team,
         filters,
@@ -215,7 +225,7 @@ def week(team_id: str, day: str):
     if first != parsed:
         return redirect(url_for("planner.week", team_id=team_id, day=first, **filters.args()))
     after = first + timedelta(days=7)
-    found, found_events = posts.calendar_between(team_id, *periods.bounds(first, after, zone))
+    found, found_events = _with_shared(team, *periods.bounds(first, after, zone), filters)
     context = _view_context(
         team,
         filters,
@@ -223,7 +233,7 @@ def week(team_id: str, day: str):
         events=_events_by_day(found_events, zone),
         first=first,
         week_days=[first + timedelta(days=n) for n in range(7)],
-        days=_by_day([post for post in found if filters.keep(post)], zone),
+        days=_by_day(found, zone),
         previous=first - timedelta(days=7),
         next=after,
     )
@@ -238,10 +248,7 @@ def agenda(team_id: str):
     first = values.day(request.args.get("from")) or today()
     lookback = first - timedelta(days=OVERDUE_LOOKBACK_DAYS)
     after = first + timedelta(days=AGENDA_DAYS)
-    found_posts, found_events = posts.calendar_between(
-        team_id, *periods.bounds(lookback, after, zone)
-    )
-    found = [post for post in found_posts if filters.keep(post)]
+    found, found_events = _with_shared(team, *periods.bounds(lookback, after, zone), filters)
     start, moment = periods.local_midnight(first, zone), now()
     context = _view_context(
         team,
@@ -268,11 +275,11 @@ def my_posts():
         first - timedelta(days=OVERDUE_LOOKBACK_DAYS), first + timedelta(days=AGENDA_DAYS), zone
     )
     my_teams = g.person.team_entries()
-    found = {
-        (post.team_id, post.post_id): post
-        for post in posts.owned_between(g.person.person_id, start, end)
-        if post.team_id in my_teams
-    }
+    # Partners' posts the person co-owns come from the same Query: shown by the team they are
+    # shared with, while the person is in it.
+    owned, shared = posts.owned_with_shared(g.person.person_id, start, end)
+    found = {(post.team_id, post.post_id): post for post in owned if post.team_id in my_teams}
+    found.update({(item.pk, item.sk): item for item in shared if item.team_id in my_teams})
     # by_owner is a GSI (eventually consistent): make sure the post just saved is there.
     just_saved = session.pop("just_saved", None)
     if just_saved and tuple(just_saved) not in found and just_saved[0] in my_teams:
@@ -623,8 +630,7 @@ def move(team_id: str, post_id: str):
     changed = sorted({target, *([from_day] if from_day else [])})
     start, end = periods.bounds(changed[0], changed[-1] + timedelta(days=1), zone)
     filters = Filters.from_request(g.team)
-    found_posts, found_events = posts.calendar_between(team_id, start, end)
-    found = [post for post in found_posts if filters.keep(post)]
+    found, found_events = _with_shared(g.team, start, end, filters)
     return render(
         "planner/moved.html",
         "cells",
@@ -702,7 +708,9 @@ def add_comment(team_id: str, post_id: str):
             comment_error=message,
         )
     try:
-        posts.comment(post, actor=g.person.person_id, text=text, now=now())
+        moment = now()
+        notes = record.for_comment(g.team, post, g.person.person_id, text, moment)
+        posts.comment(post, actor=g.person.person_id, text=text, now=moment, notes=notes)
     except PostConflict:  # deleted for good since it was read
         abort(404)
     if not wants_fragment():

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from app.i18n import STATUS_LABELS
 from app.planner import periods
-from app.store.models import Member, Post
+from app.store.models import Member, Post, SharedPost
 
 OWNER_COLOURS = 8
 DONE = ("published", "skipped")
@@ -64,6 +64,7 @@ class Board:
         can_edit: bool,
         posts_by_day: dict[date, list[Post]],
         month: periods.Month | None = None,
+        partners: dict[str, dict] | None = None,
     ):
         self.team_id, self.zone, self.moment = team_id, zone, moment
         self.can_edit, self.month = can_edit, month
@@ -80,18 +81,38 @@ class Board:
         }
         self._away = {person_id: member for person_id, member in members.items() if member.away}
         self.posts = posts_by_day
+        # Partners' shared posts: chips in the colour this team gave the partner, with its name
+        # (the co-owner's My posts names the team as the mirror does, in a neutral colour).
+        self._partners = {
+            team_id: (escape(entry["name"]), entry.get("colour", "shared"))
+            for team_id, entry in (partners or {}).items()
+        }
+        self._shared_url = url_for(
+            "sharing.show", team_id="TEAM-ID", origin_id="ORIGIN-ID", post_id="POST-ID"
+        )
 
-    def chip(self, post: Post) -> Markup:
+    def chip(self, post: Post | SharedPost) -> Markup:
         values = post.attribute_values  # read once: the descriptors are slow in a loop of 200
         post_id, team_id, status = values["post_id"], values["team_id"], values.get("status")
         owner_id, due = values.get("owner_id") or "", values.get("due")
-        href = self._post_url.replace("TEAM-ID", team_id).replace("POST-ID", post_id)
+        shared = isinstance(post, SharedPost)
+        if shared:  # another team's post: its own page, not dragged here
+            origin = values["origin_team_id"]
+            href = self._shared_url.replace("TEAM-ID", team_id).replace("ORIGIN-ID", origin)
+            href = href.replace("POST-ID", post_id)
+            partner, colour = self._partners.get(
+                origin, (escape(values.get("origin_name") or ""), "shared")
+            )
+            post_id = f"{origin}-{post_id}"
+        else:
+            href = self._post_url.replace("TEAM-ID", team_id).replace("POST-ID", post_id)
         late = due is not None and due < self.moment and status not in DONE
+        classes = f"chip status-{status}{' overdue' if late else ''}{' shared' if shared else ''}"
         html = [
-            f'<a class="chip status-{status}{" overdue" if late else ""}" id="post-{post_id}" '
+            f'<a class="{classes}" id="post-{post_id}" '
             f'href="{href}" hx-get="{href}" hx-push-url="true"'
         ]
-        if self.can_edit:
+        if self.can_edit and not shared:
             html.append(
                 f' draggable="true" data-version="{values.get("version")}" '
                 f'data-due="{due.isoformat() if due else ""}" data-owner="{owner_id}" '
@@ -111,6 +132,8 @@ class Board:
             for channel in values.get("channels") or ()
         )
         html.append(f'<span class="badge status">{self._labels.get(status, status)}</span>')
+        if shared:
+            html.append(f'<span class="partner-tag partner-{colour}">{partner}</span>')
         if late:
             html.append(f'<span class="badge late">{self._overdue}</span>')
         away = self._away.get(owner_id)

@@ -10,9 +10,11 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
+from app.notifications import record
 from app.nudges import plan
 from app.store import posts
 from app.store.models import Post, PostBody, Team
+from app.store.notifications import Joined
 
 EDITING_ROLES = ("admin", "editor")
 
@@ -136,6 +138,15 @@ def plan_post(post: Post, team: Team, now: datetime, *, activity: str = "planned
     return posts.plan_new(post, reminders=writes, activity=activity, **body)
 
 
+def import_post(post: Post, team: Team, now: datetime, **body) -> bool:
+    """Write a post read from a CSV file, with its nudges, as the status rule allows its
+    importer; False if a post with its id exists (its id is made from its content, so a file
+    imported twice writes its posts once)."""
+    _check(team, post.created_by, None, post)
+    writes = plan.reminder_writes(None, post, team, now)
+    return posts.plan_new(post, reminders=writes, activity="imported", known_tags=team.tags, **body)
+
+
 def replan_post(post: Post, team: Team, *, summary: dict, now: datetime) -> Post | None:
     """Change a planned post nobody has touched (its schedule edited, its event moved), its
     nudges re-planned with it; None if someone changed it meanwhile (it keeps their edits)."""
@@ -174,6 +185,16 @@ def update(
     _check(team, actor, post, after)
     writes = _replan(post, after, team, now)
     writes.put.extend(extra_reminders)
+    notes = record.for_change(
+        team,
+        post,
+        after,
+        actor=actor,
+        now=now,
+        kind=details.get("kind", "changed"),
+        text=details.get("text", ""),
+        handed_over=any(reminder.kind == "handover" for reminder in extra_reminders),
+    )
     return posts.update(
         post,
         body,
@@ -181,10 +202,19 @@ def update(
         body_fields=body_fields,
         actor=actor,
         now=now,
-        reminders=writes,
+        reminders=Joined(writes, notes),
         known_tags=team.tags,
         **details,
     )
+
+
+def share(post: Post, team: Team, *, actor: str, **sharing) -> Post:
+    """Share a post with a partner team, change or stop it: an editor's or admin's of the
+    owning team; the post's nudges stay as they are."""
+    member = team.member(actor)
+    if member is None or member.role not in EDITING_ROLES:
+        raise Refused("partner", _l("Your role in this team does not allow changing posts."))
+    return posts.share(post, actor=actor, **sharing)
 
 
 def move(
@@ -229,6 +259,46 @@ def move(
         actor=actor,
         now=now,
         reminders=_replan(before, after, team, now),
+    )
+
+
+def publish_shared(
+    post: Post, body: PostBody, team: Team, *, url: str, actor: str, now: datetime
+) -> Post:
+    """A partner team's co-owner (or editor) marks a post ``team`` shared with it published,
+    with that side's own link. Nothing else is theirs to change: the owning team's status rule
+    still says a post is published once approved, so only an approved (or published) post
+    takes it. The caller checked the actor's part on the partner side."""
+    if post.status not in ("approved", "published"):
+        raise Refused("url", _l("A post is published once it is approved (ask its owner)."))
+    summary = {"status": "published", "partner_published_url": url}
+    after = posts.preview(post, summary)
+    return posts.update(
+        post,
+        body,
+        summary=summary,
+        body_fields={},
+        actor=actor,
+        now=now,
+        reminders=_replan(post, after, team, now),
+    )
+
+
+def approve_shared(post: Post, body: PostBody, team: Team, *, actor: str, now: datetime) -> Post:
+    """An admin of the partner team a post of ``team`` is shared with approves it in review
+    (the caller checked the part): the partner's approval counts as the reviewer's."""
+    if post.status != "in_review":
+        raise Refused("status", _l("This post is not waiting for a review any more."))
+    after = posts.preview(post, {"status": "approved"})
+    return posts.update(
+        post,
+        body,
+        summary={"status": "approved"},
+        body_fields={},
+        actor=actor,
+        now=now,
+        kind="approved",
+        reminders=_replan(post, after, team, now),
     )
 
 

@@ -71,6 +71,13 @@ def channel_warnings(channels, title: str, copy: str) -> list[tuple[str, int, in
     return over
 
 
+def web_address(form, field):
+    """A published link: a web address (the partner side's too, app.sharing)."""
+    parts = urlsplit(field.data or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(field.data) > 2000:
+        raise ValidationError(_l("Enter a web address starting with https://"))
+
+
 class PostForm(Form):
     title = StringField(
         _l("Title"),
@@ -228,11 +235,8 @@ class PostForm(Form):
             raise ValidationError(_l("This page is out of date: reload it to edit the post."))
 
     def validate_published_url(self, field):
-        if not field.data:
-            return
-        parts = urlsplit(field.data)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(field.data) > 2000:
-            raise ValidationError(_l("Enter a web address starting with https://"))
+        if field.data:
+            web_address(self, field)
 
     # Results ---------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ SENTENCES = {
     "planned": _l("Planned by a schedule or an event that %(name)s set up"),
     "replanned": _l("Re-planned by its schedule or event (set up by %(name)s)"),
     "introduced": _l("Planned for %(name)s on joining the team"),
+    "imported": _l("%(name)s imported the post from a CSV file"),
     "nudged": _l("Cadenza nudged %(name)s"),
     "escalated": _l("Cadenza told the team's admins"),
     "nudge_failed": _l("A nudge to %(name)s could not be delivered"),
@@ -92,6 +93,9 @@ FIELDS = {
     "checked": _l("Checklist"),
     "zone": _l("Time zone"),
     "schedule_id": _l("Schedule"),
+    "shared_with": _l("Shared with"),
+    "co_owner_name": _l("Co-owner"),
+    "partner_published_url": _l("Partner's published link"),
 }
 # What re-planning records for its own bookkeeping (the rotation's turn, the occurrence the
 # slot stands for): the date and owner lines already say what changed for people.

@@ -8,7 +8,10 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
 
     calendar
     team            TEAM#<t>   TEAM    members: {person: {name, email, role, joined_at}}
+                                       partners: {team: {name, colour, since}}
     invite          TEAM#<t>   INVITE#<token hash>                         TTL
+    partner invite  TEAM#<t>   PARTNERINVITE#<token hash>  with a sign-in token of purpose
+                                   "partner" under the same hash            TTL (14 days)
     post (summary)  TEAM#<t>   POST#<post>   LSI by_due    due_key   <due UTC>#<post>  (dated)
                                              LSI ideas     idea_key  <created>#<post>  (undated)
                                              LSI trash     trash_key <deleted>#<post>  (trashed)
@@ -16,6 +19,12 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
                                              (a slot's id is <schedule>-<occurrence>, a series
                                              post's <event>-<step>: see "slots of schedule S";
                                              a new member's first post intro-<person>)
+                                             (shared: ``shared_with`` the partner, its
+                                             co-owner's id and name, its published link)
+    shared post     TEAM#<b>   SHARED#<a>#<post>  the mirror of team a's post shared with
+                                   partner b: LSI by_due  <due UTC>#<a>.<post>; GSI by_owner
+                                   OWNER#<co-owner> / <due UTC>#<b>#<a>.<post> (both while the
+                                   original is dated and not trashed)      TTL (the original's)
     post body       TEAM#<t>   BODY#<post>      long copy, notes, ticked checklist items
     activity        TEAM#<t>   LOG#<post>#<time>#<id>   comments and history of a post
     schedule        TEAM#<t>   SCHEDULE#<schedule>
@@ -27,11 +36,20 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
                                    GSI due  DUE#<UTC day> / <due>#<t>#<post>#<kind> (while pending)
     health email    TEAM#<t>   HEALTH#<person>  an admin's weekly Cadence health email: a
                                    reminder of kind "health", in GSI due like one (while on)
+    notifications   NOTIFY#<p> NOTIFY   a person's outbox of notifications (app.notifications):
+    outbox                         a reminder of kind "notify", in GSI due while a batch is
+                                   pending; ``notes`` counts the notes ever recorded for it
+    CSV import      TEAM#<t>   IMPORT#<import>  counts, state, progress of an uploaded file  TTL
+    its rows        TEAM#<t>   IMPORT#<import>#<chunk, 3 digits>  up to 100 parsed rows   TTL
     system
     person          PERSON#<p> PERSON          with ``teams``: {team: {name, role, weekly_health}}
+                                               and ``feeds``: {feed: {hash, kind, team, filters}}
     email owner     EMAIL#<address, lower-case>  EMAIL   conditional put keeps addresses unique
     sign-in token   TOKEN#<sha256 of token>    TOKEN   TTL
     used email link USED#<sha256 of payload>   USED   TTL (one-click nudge actions: single use)
+    notification    PERSON#<p> NOTE#<time>#<id>  one thing that needs them (a mention, a comment
+                                   on their post, a review decision, a hand-over), until the
+                                   batch that lists it is sent                        TTL 14 days
     session         SESSION#<sha256 of id>     SESSION TTL
     rate counter    RATE#<scope>#<key>         <window start>   TTL
 
@@ -57,6 +75,19 @@ all activity of a post (for         the same Query, every page: only when a post
 re-planning a passed deadline)      changes after some of its nudges' moments have passed
 events of team T starting in [a, b)  the same Query of ``by_due``: events carry a due_key too,
 (with the posts, in every view)     and the item's sk (POST# or EVENT#) says which it is
+partners' posts shared with T due   the same Query again: mirrors (sk SHARED#) carry a due_key
+in [a, b) (in every view)           in T's partition; shown while T's ``partners`` map names
+                                    their team (``calendar_with_shared``; Cadence health, CSV
+                                    export and team feeds read ``calendar_between``, without)
+partners' posts P co-owns, due in   the ``by_owner`` Query of "My calendar" and P's feed: the
+[a, b) (My posts, P's feed)         mirror carries OWNER#P (``owned_with_shared``; nudges read
+                                    ``owned_between``, without)
+a post shared with T, by the        BatchGetItem TEAM#A / POST#x, BODY#x and TEAM#A (its
+partner side (/t/T/shared/A/x)      owner's name): shown only if T's ``partners`` map names A
+                                    and the post's ``shared_with`` is T
+posts team A shares with B          Query pk = TEAM#B, sk begins_with SHARED#A# (the mirrors
+(ending the partnership)            list the originals: every shared post has one, trashed
+                                    or undated too), then per post GetItem and one transaction
 schedules of team T                 Query pk = TEAM#T, sk begins_with SCHEDULE#
 slots of schedule S from day D on   Query pk = TEAM#T, sk BETWEEN POST#S-<D> AND POST#S-~
 (extending, re-planning, skipping,  (a slot's id is <schedule>-<its occurrence's local date,
@@ -74,17 +105,51 @@ playbook of team T                  GetItem TEAM#T / PLAYBOOK (the post panel: i
                                     of the post and its body; the nudge job: in its context's)
 members of team T (with roles)      GetItem TEAM#T (its ``members`` map)
 pending invites of team T           Query pk = TEAM#T, sk begins_with INVITE#
+partners of team T (names, colours) GetItem TEAM#T (its ``partners`` map): on every team page
+                                    in the signed-in BatchGet, no request of its own
+pending partner invitations of T    Query pk = TEAM#T, sk begins_with PARTNERINVITE#
+a partner invitation by its link    GetItem TOKEN#h (purpose "partner", naming the inviting
+                                    team), GetItem TEAM#<that team>; accepted by ONE
+                                    transaction: the token used (conditional), the
+                                    invitation deleted, both teams' ``partners`` maps written
+                                    (each conditional on its ``partners_version``)
 teams of person P (with roles)      GetItem PERSON#P (its ``teams`` map)
+calendar feed of person P, by its   GetItem PERSON#P, strongly consistent (its ``feeds`` map
+secret address (``/feeds/P/F/S``)   holds the secret's hash; a team feed's id starts with its
+                                    team's, so it is a BatchGetItem of PERSON#P and TEAM#T),
+                                    then ONE Query: ``by_owner`` (OWNER#P, from 60 days back to
+                                    400 days ahead) for the person's posts, or ``by_due`` of
+                                    TEAM#T over the same window for a team feed (filters
+                                    applied in code, events included): two requests
 person by email                     GetItem EMAIL#address, then GetItem PERSON#p
 signed-in person (and the team      BatchGetItem SESSION#h + PERSON#p (+ TEAM#T when the URL
 of the URL)                         names a team), strongly consistent: one request
 sign-in token by its hash           GetItem TOKEN#h; redeemed by one conditional UpdateItem
 reminders due at or before t        Query GSI ``due``: due_bucket = DUE#<day>, due_sk <= t,
 (all teams)                         for t's UTC day and the catch-up days before it
+pending notifications of person P   Query pk = PERSON#P, sk begins_with NOTE# (consistent, at
+(the job, sending their batch)      most a transaction's worth): in the system table, so a
+                                    person's notes from all their teams are one Query and one
+                                    email; recorded in the transaction of the change causing
+                                    them, with a blind UpdateItem of the outbox NOTIFY#P that
+                                    puts it in ``due`` only if it is not there already
+                                    (if_not_exists), so two notes at once make one batch
 Cadence health of team T (page and  the ``by_due`` Query over [now - 90 days, now + 8 weeks)
 weekly email)                       and the schedules Query: two requests, whatever the
                                     number of schedules (whether the admin gets the email is
                                     in their ``teams`` entry, read with the session)
+a CSV import and all its rows        Query pk = TEAM#T, sk begins_with IMPORT#i (the header
+(its preview, its progress)         sorts first; 2,000 rows fill 20 chunks, about 2 pages)
+one CSV import (a batch's claim)    GetItem TEAM#T / IMPORT#i; a batch is claimed and marked
+                                    done by UpdateItems conditional on ``chunks_done`` and the
+                                    lease, so two tabs never write one batch twice
+one batch of an import's rows       GetItem TEAM#T / IMPORT#i#n
+which rows of a CSV file exist      BatchGetItem of POST#<derived id> (and POST#<id column>),
+(the import's preview)              100 keys a call: exact for moved, undated and trashed
+                                    posts, which a ``by_due`` Query over the file's dates
+                                    would miss
+posts of a period and their bodies  the views' ``by_due`` Query, then BatchGetItem of
+(CSV export)                        BODY#<post>, 100 keys a call
 ==================================  =====================================================
 
 A membership is written twice, in one transaction: into the team's ``members`` map and the
@@ -93,14 +158,45 @@ read with the item a request loads anyway, so a team page needs no extra request
 may do what or whose initials go on a post. Renaming a person or a team updates the copies in
 the same way.
 
+A partnership (issue 11) is written twice in the same way: each team's ``partners`` map holds
+the other's name and the colour this side shows it in (distinct among its partners), both
+written in one transaction, whole and conditional on ``partners_version`` (teams made before
+partners have no map to set an entry in; the version also keeps two accepts at once from
+passing MAX_PARTNERS). Ending it removes both entries in one transaction; a rename updates the
+copies with the team's own name, as for members.
+
+Sharing posts with a partner (issue 11, phase 2). A post stays in its owning team A; sharing
+it with partner B writes a mirror item ``TEAM#B / SHARED#<A>#<post>`` (``SharedPost``)
+holding what a calendar shows (title, channels, due, zone, status, the co-owner's id and name,
+A's id and name, B's published link) with ``due_key = <due UTC>#<A>.<post>``, so B's one
+``by_due`` Query of a period returns it among B's own posts (the sk prefix tells it apart, as
+EVENT# does; B's ``partners`` map gives A's current name and colour), and, with a co-owner,
+``owner_pk = OWNER#<co-owner>`` / ``owner_sk = <due UTC>#<B>#<A>.<post>``, so the co-owner's
+``by_owner`` Query ("My posts", their feed) returns it too: no Scan and no per-item read on
+either side. Every write of a shared post writes the original and its mirror in one
+TransactWriteItems (the original's version condition): ``app.store.posts._writing`` adds it
+for every writer. ``posts.move`` writes blind, conditional on ``shared_with`` not existing;
+when that fails it reads the post and, if it is shared and as the view showed it, moves it
+with its mirror (an unshared post's move stays one write). Sharing is conditional on A's
+``partners`` map still naming B. A trashed or undated shared post keeps its mirror, out of
+the indexes, so the mirrors list every shared original. Ending a partnership reads B's
+mirrors of A's posts (Query pk = TEAM#B, sk begins_with SHARED#A#; and the reverse), then
+clears each original (version-conditional) and deletes its mirror in one transaction; the
+owning side keeps its posts (ending again finishes what a failure left). The co-owner gets no
+nudges yet: they would need B's member entry (zone, leads, quiet hours) at planning time and
+a job that sends A's reminders to a member of B.
+
 Item sizes. DynamoDB refuses an item over 400 KB, and moto lets one through inside a
 transaction; every item therefore has a bound, from the limits the forms and the store apply,
 measured at those limits with the widest UTF-8 text (tests/test_size_limits.py): a team with
-100 people (members and invitations), 30 channels and 200 tags ~112 KB; a person in 50 teams
-~20 KB; a post body ~352 KB (copy, notes and ticked checklist items 350,000 bytes together,
-the reason for its own item); a post summary ~8 KB; a history entry ~17 KB (it records that
-copy, notes or ticks changed, not their text); a playbook ~215 KB (10,000 characters of
-guidelines, 30 channels' checklists of 12 items of 120 characters); every other item under
+100 people (members and invitations), 30 channels, 200 tags and 20 partners ~120 KB; a
+person in 50 teams with 10 calendar feeds ~28 KB; a post body ~352 KB (copy, notes and ticked
+checklist items 350,000 bytes together, the reason for its own item); a post summary ~11 KB
+(a shared one's link and names included) and its partner's mirror ~7.5 KB; a
+history entry ~17 KB (it records that copy, notes or ticks changed, not their text); a
+playbook ~215 KB (10,000 characters of guidelines, 30 channels' checklists of 12 items of 120
+characters); a CSV import's chunk ~381 KB (its rows' JSON is cut at 380,000 bytes, a longer
+row refused) and its header ~33 KB (50 column names of 80 characters); every other item under
 2 KB. A write DynamoDB still refuses as too large is
 a 413 page, never an outage or a conflict (``item_too_large``).
 
@@ -229,10 +325,19 @@ class Team(Model):
     admin_count = NumberAttribute(default=0)
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    # {team_id: {"name", "colour", "since"}}: the active partner teams (issue 11), written
+    # on both teams in one transaction, so every page of the team knows its partners' names
+    # and colours (the colour is this side's choice, distinct among its partners). Teams made
+    # before partners had neither attribute: whole-map writes are conditional on the version.
+    partners = MapAttribute(null=True)
+    partners_version = NumberAttribute(null=True)
 
     @classmethod
     def key(cls, team_id: str) -> tuple[str, str]:
         return keys.team(team_id), "TEAM"
+
+    def partner_entries(self) -> dict[str, dict]:
+        return _plain(self.partners)
 
     def member_entries(self) -> dict[str, dict]:
         return _plain(self.members)
@@ -269,6 +374,27 @@ class Invite(Model):
     @classmethod
     def key(cls, team_id: str, token_hash: str) -> tuple[str, str]:
         return keys.team(team_id), f"INVITE#{token_hash}"
+
+
+class PartnerInvite(Model):
+    """Team ``team_id`` asks the team admin at ``email`` to be partners; the link's token is a
+    SignInToken of purpose "partner" with the same hash (single use, expiring with this)."""
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    email = UnicodeAttribute()
+    invited_by = UnicodeAttribute()  # the inviting admin's person id
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+    @classmethod
+    def key(cls, team_id: str, token_hash: str) -> tuple[str, str]:
+        return keys.team(team_id), f"PARTNERINVITE#{token_hash}"
 
 
 class Post(Model):
@@ -313,6 +439,15 @@ class Post(Model):
     owner_pk = UnicodeAttribute(null=True)
     owner_sk = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+    # Shared with a partner team (issue 11): that team's id, the partner member who co-owns it
+    # there (id and name: the partner's emails never cross), the partner side's published
+    # link, and this team's name as the mirror shows it where no team item names it (the
+    # co-owner's My posts). Every write of a shared post writes its SharedPost mirror too.
+    shared_with = UnicodeAttribute(null=True)
+    co_owner_id = UnicodeAttribute(null=True)
+    co_owner_name = UnicodeAttribute(null=True)
+    partner_published_url = UnicodeAttribute(null=True)
+    origin_name = UnicodeAttribute(null=True)
 
     by_due = ByDue()
     ideas = Ideas()
@@ -341,6 +476,85 @@ class Post(Model):
             if self.owner_id:
                 self.owner_pk = f"OWNER#{self.owner_id}"
                 self.owner_sk = f"{keys.instant(self.due)}#{self.team_id}#{self.post_id}"
+
+
+class SharedPost(Model):
+    """The copy of a shared post that its partner team's views read (``TEAM#<partner>`` /
+    ``SHARED#<owning team>#<post>``): what a calendar chip and the co-owner's lists show,
+    written in the same transaction as every write of the original, never on its own.
+
+    ``team_id`` is the team it is shown in and ``post_id`` the original's (a feed's UID keeps
+    the original's); ``owner_id`` is the co-owner, a member of the team it is shown in. In
+    ``by_due`` and ``by_owner`` only while the original is dated and not in the trash.
+    """
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    origin_team_id = UnicodeAttribute()
+    origin_name = UnicodeAttribute(default="")
+    post_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    channels = ListAttribute(of=UnicodeAttribute, default=list)
+    due = UTCDateTimeAttribute(null=True)
+    zone = UnicodeAttribute()
+    status = UnicodeAttribute()
+    owner_id = UnicodeAttribute(null=True)  # the co-owner
+    owner_name = UnicodeAttribute(null=True)  # the co-owner's name
+    trashed = BooleanAttribute(default=False)
+    partner_published_url = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(null=True)  # never set: a partner does not see the tags
+    updated_at = UTCDateTimeAttribute(null=True)
+    # The original's version once the write that wrote this lands (a feed's SEQUENCE).
+    version = NumberAttribute(default=0)
+    due_key = UnicodeAttribute(null=True)
+    owner_pk = UnicodeAttribute(null=True)
+    owner_sk = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)  # the trashed original's: they go together
+
+    by_due = ByDue()
+    by_owner = ByOwner()
+
+    @classmethod
+    def key(cls, team_id: str, origin_team_id: str, post_id: str) -> tuple[str, str]:
+        return keys.team(team_id), f"SHARED#{origin_team_id}#{post_id}"
+
+    @classmethod
+    def prefix(cls, origin_team_id: str) -> str:
+        return f"SHARED#{origin_team_id}#"
+
+    @classmethod
+    def of(cls, post: Post) -> "SharedPost":
+        """The mirror of ``post`` in the team it is shared with."""
+        mirror = cls(
+            *cls.key(post.shared_with, post.team_id, post.post_id),
+            team_id=post.shared_with,
+            origin_team_id=post.team_id,
+            origin_name=post.origin_name or "",
+            post_id=post.post_id,
+            title=post.title,
+            channels=list(post.channels or []),
+            due=post.due,
+            zone=post.zone,
+            status=post.status,
+            owner_id=post.co_owner_id,
+            owner_name=post.co_owner_name,
+            trashed=post.deleted_at is not None,
+            partner_published_url=post.partner_published_url,
+            expires_at=post.expires_at,
+            updated_at=post.updated_at,
+            version=int(post.version or 0) + 1,
+        )
+        if post.due is not None and post.deleted_at is None:
+            shown_id = f"{post.team_id}.{post.post_id}"
+            mirror.due_key = f"{keys.instant(post.due)}#{shown_id}"
+            if post.co_owner_id:
+                mirror.owner_pk = f"OWNER#{post.co_owner_id}"
+                mirror.owner_sk = f"{keys.instant(post.due)}#{post.shared_with}#{shown_id}"
+        return mirror
 
 
 class PostBody(Model):
@@ -527,6 +741,61 @@ class Playbook(Model):
         return [(channel, list(lists[channel])) for channel in channels if lists.get(channel)]
 
 
+class CsvImport(Model):
+    """A CSV file being imported (app.spreadsheets): its counts, state and progress. Its
+    parsed rows wait beside it in ``CsvImportChunk`` items until confirmed; all expire a day
+    after the upload (TTL)."""
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    import_id = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    file_name = UnicodeAttribute(default="")
+    zone = UnicodeAttribute()  # the uploader's: dates without a zone column are read in it
+    delimiter = UnicodeAttribute(default=",")
+    columns = ListAttribute(of=UnicodeAttribute, default=list)  # as the file's header named them
+    ignored = ListAttribute(of=UnicodeAttribute, default=list)  # columns Cadenza does not read
+    chunk_count = NumberAttribute(default=0)
+    rows_total = NumberAttribute(default=0)
+    rows_new = NumberAttribute(default=0)
+    rows_there = NumberAttribute(default=0)
+    rows_error = NumberAttribute(default=0)
+    state = UnicodeAttribute(default="ready")  # ready, importing, done
+    chunks_done = NumberAttribute(default=0)
+    created = NumberAttribute(default=0)  # posts written by the import
+    found = NumberAttribute(default=0)  # rows whose post was there when written
+    rows_done = NumberAttribute(default=0)  # new rows handled so far (the progress shown)
+    lease_until = UTCDateTimeAttribute(null=True)  # a request is writing chunk chunks_done
+    lease_holder = UnicodeAttribute(null=True)  # which request (a random id)
+    expires_at = TTLAttribute()
+
+    @classmethod
+    def key(cls, team_id: str, import_id: str) -> tuple[str, str]:
+        return keys.team(team_id), f"IMPORT#{import_id}"
+
+
+class CsvImportChunk(Model):
+    """Up to 100 parsed rows of an import (JSON, each with its errors and whether its post
+    is new), so that Lambda, which keeps nothing between requests, can import them later."""
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    rows = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+    @classmethod
+    def key(cls, team_id: str, import_id: str, number: int) -> tuple[str, str]:
+        return keys.team(team_id), f"IMPORT#{import_id}#{number:03d}"
+
+
 class Reminder(Model):
     """One nudge to send: about a post (``TEAM#t`` / ``REMIND#post#kind``) or a person's daily
     digest (``DIGEST#p`` / ``DIGEST``). In the ``due`` index only while pending.
@@ -555,6 +824,9 @@ class Reminder(Model):
     sent_to = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)  # why it was cancelled, failed or was moved
     handed_by = UnicodeAttribute(null=True)  # who handed the post over (a hand-over's mail)
+    # A notifications outbox (NOTIFY#p): how many notes were ever recorded for it. Closing an
+    # empty batch is conditional on it, so a note recorded meanwhile is never left unsent.
+    notes = NumberAttribute(null=True)
     due_bucket = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
 
@@ -615,9 +887,14 @@ class Person(Model):
     mail_works_at = UTCDateTimeAttribute(null=True)
     # The last sign-in through an emailed link: links mailed before it no longer sign in.
     signed_in_by_link_at = UTCDateTimeAttribute(null=True)
+    # The kinds of notifications (app.notifications.KINDS) the person switched off.
+    notify_off = ListAttribute(of=UnicodeAttribute, null=True)
     # Unsubscribe links carry the generation they were mailed in; turning nudges back on starts
     # a new one, so older links no longer unsubscribe (app.nudges.tokens.revoked).
     unsubscribe_generation = NumberAttribute(default=0)
+    # Calendar feeds (app.store.feeds): {feed_id: {"hash", "kind", "team", "filters",
+    # "created_at"}}, at most feeds.MAX_FEEDS; only the hash of each secret address is kept.
+    feeds = MapAttribute(null=True)
 
     @classmethod
     def key(cls, person_id: str) -> tuple[str, str]:
@@ -682,6 +959,34 @@ class UsedLink(Model):
         return f"USED#{fingerprint}", "USED"
 
 
+class Notification(Model):
+    """Something that needs a person, waiting for their next batch email (app.notifications).
+
+    What the email says is copied in (who, the post's title and due time), so sending a batch
+    reads the person and one Query, never the posts.
+    """
+
+    class Meta(SystemMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()  # mention, comment, approved, changes, handed
+    team_id = UnicodeAttribute()
+    post_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    due = UTCDateTimeAttribute(null=True)
+    actor_id = UnicodeAttribute()
+    actor_name = UnicodeAttribute(default="")
+    text = UnicodeAttribute(default="")  # the comment or review note, cut short
+    at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+    @classmethod
+    def prefix(cls) -> str:
+        return "NOTE#"
+
+
 class SignInToken(Model):
     class Meta(SystemMeta):
         pass
@@ -689,7 +994,7 @@ class SignInToken(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="TOKEN")
     email = UnicodeAttribute()
-    purpose = UnicodeAttribute()  # "sign_in" or "invite"
+    purpose = UnicodeAttribute()  # "sign_in", "invite" or "partner" (a partner invitation)
     team_id = UnicodeAttribute(null=True)
     role = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -729,7 +1034,9 @@ class RateCounter(Model):
 CALENDAR_MODELS = (
     Team,
     Invite,
+    PartnerInvite,
     Post,
+    SharedPost,
     PostBody,
     Activity,
     Schedule,
@@ -737,5 +1044,7 @@ CALENDAR_MODELS = (
     SeriesTemplate,
     Playbook,
     Reminder,
+    CsvImport,
+    CsvImportChunk,
 )
-SYSTEM_MODELS = (Person, EmailOwner, SignInToken, Session, RateCounter, UsedLink)
+SYSTEM_MODELS = (Person, EmailOwner, SignInToken, Session, RateCounter, UsedLink, Notification)

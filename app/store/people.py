@@ -96,6 +96,7 @@ PREFERENCES = (
     "digest_at",
     "away_from",
     "away_until",
+    "notify_off",
 )
 
 

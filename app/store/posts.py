@@ -2,6 +2,8 @@
 
 Every change to a post is one transaction: the summary (guarded by its version, so concurrent
 edits never overwrite each other silently), the body when it changed, and an activity entry.
+A post shared with a partner team also writes its mirror (``SharedPost``) in that transaction:
+every writer passes the post to ``_writing``, the one place that adds it.
 """
 
 import re
@@ -13,7 +15,7 @@ from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
 from app.store import Conflict, connection, keys, lost_conditions_raise, people, playbook
-from app.store.models import Activity, Event, Playbook, Post, PostBody, Team
+from app.store.models import Activity, Event, Playbook, Post, PostBody, SharedPost, Team
 from app.store.reminders import ReminderWrites
 from app.store.teams import MAX_TEAM_TAGS
 
@@ -196,7 +198,7 @@ def update(
         setattr(body, field, value)
     post.updated_at = now
     post.place()
-    with _writing(reminders) as transaction:
+    with _writing(reminders, post) as transaction:
         transaction.save(post, condition=Post.deleted_at.does_not_exist())
         if any(field in BODY_FIELDS for field in changes):
             transaction.save(body)
@@ -225,11 +227,17 @@ def move(
     all three, so a post changed meanwhile raises PostConflict instead of being overwritten.
     An idea that gets a date and has no owner is given to the person who dated it, and
     becomes a draft.
+
+    The blind write is also conditional on the post not being shared: a shared post's mirror
+    needs the whole post, so when that write fails the post is read and, if it is shared and
+    still as the view showed it, moved with its mirror (``_move_shared``). An unshared post
+    stays one write.
     """
     owner = seen_owner or actor
     status = "draft" if seen_status == "idea" else seen_status
     post = Post(*Post.key(team_id, post_id), team_id=team_id, post_id=post_id, version=version)
     post.due, post.owner_id, post.status, post.deleted_at = due, owner, status, None
+    post.zone = zone
     post.place()
     seen = (Post.due == seen_due) if seen_due else Post.due.does_not_exist()
     seen &= (Post.owner_id == seen_owner) if seen_owner else Post.owner_id.does_not_exist()
@@ -249,14 +257,78 @@ def move(
     changes = {"due": [_shown(seen_due), _shown(due)]}
     if owner != seen_owner:
         changes["owner_id"] = [_shown(seen_owner), owner]
-    with _writing(reminders) as transaction:
-        transaction.update(
-            post,
-            actions=actions,
-            condition=Post.pk.exists() & Post.deleted_at.does_not_exist() & seen,
-        )
-        transaction.save(_entry(post, actor, "moved", now, changes=changes))
+    unshared = Post.shared_with.does_not_exist()
+    try:
+        with _writing(reminders) as transaction:
+            transaction.update(
+                post,
+                actions=actions,
+                condition=Post.pk.exists() & Post.deleted_at.does_not_exist() & seen & unshared,
+            )
+            transaction.save(_entry(post, actor, "moved", now, changes=changes))
+    except PostConflict:
+        current = _read(team_id, post_id)
+        shown = {"version": version, "due": seen_due, "owner_id": seen_owner}
+        if not current or not _as_seen(current[Post], {**shown, "status": seen_status}):
+            raise
+        return _move_shared(current[Post], post, changes, actor, now, reminders)
     post.version = version + 1
+    return post
+
+
+def _as_seen(post: Post, seen: dict) -> bool:
+    """Whether a shared post is still as a view showed it (then a failed blind move failed
+    only because it is shared)."""
+    kept = post.deleted_at is None and bool(post.shared_with)
+    return kept and all(getattr(post, field) == value for field, value in seen.items())
+
+
+def _move_shared(
+    current: Post, moved: Post, changes: dict, actor: str, now: datetime, reminders
+) -> Post:
+    """Move a shared post as read: the post and its mirror in one transaction, conditional on
+    the version read (PostConflict if it changed since)."""
+    current.due, current.owner_id, current.status = moved.due, moved.owner_id, moved.status
+    current.zone = moved.zone
+    current.updated_at, current.edited_by_hand = now, True
+    current.place()
+    with _writing(reminders, current) as transaction:
+        transaction.save(current, condition=Post.deleted_at.does_not_exist())
+        transaction.save(_entry(current, actor, "moved", now, changes=changes))
+    return current
+
+
+def share(
+    post: Post,
+    *,
+    partner_id: str | None,
+    co_owner: tuple[str, str] | None,
+    origin_name: str,
+    shown: dict,
+    actor: str,
+    now: datetime,
+) -> Post:
+    """Share a post with a partner team (``co_owner``: a member of that team, as (id, name),
+    or None), move it to another partner, or stop sharing it (``partner_id`` None): the post,
+    its mirror put, moved or deleted, and an activity entry (``shown``: the change as history
+    shows it, names not ids), in one transaction conditional on the post's version and on the
+    teams being partners still (PostConflict otherwise)."""
+    before = post.shared_with
+    if partner_id != before:
+        post.partner_published_url = None
+    post.shared_with = partner_id
+    post.co_owner_id, post.co_owner_name = co_owner if co_owner else (None, None)
+    post.origin_name = origin_name if partner_id else None
+    post.updated_at = now
+    with _writing(None, post) as transaction:
+        transaction.save(post, condition=Post.deleted_at.does_not_exist())
+        if before and before != partner_id:
+            transaction.delete(SharedPost(*SharedPost.key(before, post.team_id, post.post_id)))
+        if partner_id:
+            transaction.condition_check(
+                Team, keys.team(post.team_id), "TEAM", condition=Team.partners[partner_id].exists()
+            )
+        transaction.save(_entry(post, actor, "changed", now, changes=shown))
     return post
 
 
@@ -272,7 +344,7 @@ def trash(
     post.deleted_at = now
     post.expires_at = body.expires_at = now + TRASH_KEPT_FOR
     post.place()
-    with _writing(reminders) as transaction:
+    with _writing(reminders, post) as transaction:
         transaction.save(post)
         transaction.save(body)
         transaction.save(_entry(post, actor, "trashed", now))
@@ -289,29 +361,33 @@ def restore(
     post.deleted_at = post.expires_at = body.expires_at = None
     post.updated_at = now
     post.place()
-    with _writing(reminders) as transaction:
+    with _writing(reminders, post) as transaction:
         transaction.save(post, condition=Post.deleted_at.exists())
         transaction.save(body)
         transaction.save(_entry(post, actor, "restored", now))
 
 
-def comment(post: Post, *, actor: str, text: str, now: datetime) -> Activity:
+def comment(post: Post, *, actor: str, text: str, now: datetime, notes=None) -> Activity:
+    """Add a comment, with the notifications it causes (``notes``) in the same transaction."""
     entry = _entry(post, actor, "comment", now, text=text)
-    if not post.planned:
+    if not post.planned and not notes:
         entry.save()
         return entry
-    # A planned post someone talks about is no longer the schedule's or the event's to move
-    # or withdraw: it keeps its comments. Its version moves on (a re-plan that read it before
-    # fails), whatever version the commenter's page showed: a comment never conflicts.
-    with _writing(None) as transaction:
+    with _writing(notes) as transaction:
         transaction.save(entry)
-        transaction.update(
-            post,
-            actions=[Post.edited_by_hand.set(True)],
-            condition=Post.pk.exists(),
-            add_version_condition=False,
-        )
-    post.edited_by_hand = True
+        if post.planned:
+            # A planned post someone talks about is no longer the schedule's or the event's to
+            # move or withdraw: it keeps its comments. Its version moves on (a re-plan that
+            # read it before fails), whatever version the commenter's page showed: a comment
+            # never conflicts.
+            transaction.update(
+                post,
+                actions=[Post.edited_by_hand.set(True)],
+                condition=Post.pk.exists(),
+                add_version_condition=False,
+            )
+    if post.planned:
+        post.edited_by_hand = True
     return entry
 
 
@@ -340,7 +416,7 @@ def replan(post: Post, *, summary: dict, now: datetime, reminders: ReminderWrite
         setattr(post, field, value)
     post.updated_at = now
     post.place()
-    with _writing(reminders) as transaction:
+    with _writing(reminders, post) as transaction:
         untouched = Post.deleted_at.does_not_exist() & (Post.edited_by_hand == False)  # noqa: E712
         transaction.save(post, condition=untouched)
         transaction.save(_entry(post, post.created_by, "replanned", now, changes=changes))
@@ -352,7 +428,7 @@ def withdraw(post: Post, *, reminders: ReminderWrites | None) -> None:
     or deleted; its event cancelled), with its body and pending nudges: PostConflict if
     someone changed it meanwhile. Its history entries stay behind unread, as a trashed post's
     do once the trash empties."""
-    with _writing(reminders) as transaction:
+    with _writing(reminders, post, gone=True) as transaction:
         untouched = Post.deleted_at.does_not_exist() & (Post.edited_by_hand == False)  # noqa: E712
         transaction.delete(post, condition=untouched)
         transaction.delete(PostBody(*PostBody.key(post.team_id, post.post_id)))
@@ -412,22 +488,36 @@ def calendar_between(
     team_id: str, start: datetime, end: datetime
 ) -> tuple[list[Post], list[Event]]:
     """Posts of a team due in [start, end) and its events starting then: one strongly
-    consistent Query of ``by_due``, which holds both (the sort key says which is which)."""
+    consistent Query of ``by_due``, which holds both (the sort key says which is which);
+    mirrors of partners' shared posts, which it holds too, are left out."""
+    found_posts, found_events, _shared = calendar_with_shared(team_id, start, end)
+    return found_posts, found_events
+
+
+def calendar_with_shared(
+    team_id: str, start: datetime, end: datetime
+) -> tuple[list[Post], list[Event], list[SharedPost]]:
+    """``calendar_between`` and the mirrors of partners' posts shared with the team due then,
+    from the same one Query (the calendar views show all three; cadence health, exports and
+    feeds of the team's own posts read ``calendar_between``)."""
     query = Post.by_due.query(
         keys.team(team_id),
         Post.due_key.between(keys.instant(start), keys.instant(end)),
         consistent_read=True,
     )
-    # PynamoDB builds every item a Query returns as the queried model; this one returns two.
-    query._map_fn = _post_or_event
-    found_posts, found_events = [], []
+    # PynamoDB builds every item a Query returns as the queried model; this one returns three.
+    query._map_fn = _calendar_item
+    found = {Post: [], Event: [], SharedPost: []}
     for item in query:
-        (found_events if isinstance(item, Event) else found_posts).append(item)
-    return found_posts, found_events
+        found[type(item)].append(item)
+    return found[Post], found[Event], found[SharedPost]
 
 
-def _post_or_event(raw: dict) -> Post | Event:
-    return (Event if raw["sk"]["S"].startswith("EVENT#") else Post).from_raw_data(raw)
+_KINDS = {"EVENT": Event, "SHARED": SharedPost}
+
+
+def _calendar_item(raw: dict) -> Post | Event | SharedPost:
+    return _KINDS.get(raw["sk"]["S"].split("#", 1)[0], Post).from_raw_data(raw)
 
 
 def due_between(team_id: str, start: datetime, end: datetime) -> list[Post]:
@@ -460,16 +550,28 @@ def trashed(team_id: str, now: datetime) -> list[Post]:
 
 def owned_between(person_id: str, start: datetime, end: datetime) -> list[Post]:
     """Posts a person owns in any team, due in [start, end): one Query of ``by_owner``."""
-    return list(
-        Post.by_owner.query(
-            f"OWNER#{person_id}", Post.owner_sk.between(keys.instant(start), keys.instant(end))
-        )
+    return owned_with_shared(person_id, start, end)[0]
+
+
+def owned_with_shared(
+    person_id: str, start: datetime, end: datetime
+) -> tuple[list[Post], list[SharedPost]]:
+    """``owned_between`` and the mirrors of partners' posts the person co-owns due then, from
+    the same one Query (My posts and the person's feed show both; nudges plan from posts)."""
+    query = Post.by_owner.query(
+        f"OWNER#{person_id}", Post.owner_sk.between(keys.instant(start), keys.instant(end))
     )
+    query._map_fn = _calendar_item
+    found = {Post: [], SharedPost: []}
+    for item in query:
+        found[type(item)].append(item)
+    return found[Post], found[SharedPost]
 
 
 @contextmanager
-def _writing(reminders: ReminderWrites | None):
-    """One transaction for a post change, with its reminders; a lost condition is a
+def _writing(reminders: ReminderWrites | None, post: Post | None = None, gone: bool = False):
+    """One transaction for a post change, with its reminders and, for a shared ``post``, its
+    mirror as the post now is (deleted with a post that is ``gone``); a lost condition is a
     PostConflict."""
     with (
         lost_conditions_raise(PostConflict("the post changed meanwhile")),
@@ -478,6 +580,11 @@ def _writing(reminders: ReminderWrites | None):
         yield transaction
         if reminders:
             reminders.add_to(transaction)
+        if post is not None and post.shared_with:
+            if gone:
+                transaction.delete(SharedPost.of(post))
+            else:
+                transaction.save(SharedPost.of(post))
 
 
 def _entry(post: Post, actor: str, kind: str, now: datetime, **details) -> Activity:

@@ -18,7 +18,7 @@ from app.store import (
     lost_conditions_raise,
     people,
 )
-from app.store.models import Invite, Member, Person, SignInToken, Team
+from app.store.models import Invite, Member, PartnerInvite, Person, SignInToken, Team
 
 ROLES = ("admin", "editor", "viewer")
 DEFAULT_CHANNELS = [
@@ -110,23 +110,20 @@ def _add_to_person(transaction: TransactWrite, someone: Person, joined: Team, ro
 
 
 def update_team(changed: Team, *, name: str, zone: str, language: str) -> None:
-    """Change a team's settings; a new name is copied to every member's team list.
+    """Change a team's settings; a new name is copied to every member's team list and every
+    partner team's map of partners.
 
     The team item goes in the transaction of the last copies (the only one for a team of
     fewer than 100 people): a rename that fails part-way leaves the team its old name, so the
     person who tries again renames it everywhere (a copy written twice is the same value).
     """
-    copies = list(changed.member_entries()) if name != changed.name else []
+    copies = _name_copies(changed, name) if name != changed.name else []
     size = TRANSACTION_LIMIT - 1
     chunks = [copies[start : start + size] for start in range(0, len(copies), size)] or [[]]
     for chunk in chunks:
         with TransactWrite(connection=connection()) as transaction:
-            for person_id in chunk:
-                transaction.update(
-                    Person(*Person.key(person_id)),
-                    actions=[Person.teams[changed.team_id]["name"].set(name)],
-                    condition=Person.teams[changed.team_id].exists(),
-                )
+            for item, actions, condition in chunk:
+                transaction.update(item, actions=actions, condition=condition)
             if chunk is chunks[-1]:
                 transaction.update(
                     changed,
@@ -134,6 +131,28 @@ def update_team(changed: Team, *, name: str, zone: str, language: str) -> None:
                     condition=Team.pk.exists(),
                 )
     changed.name, changed.zone, changed.language = name, zone, language
+
+
+def _name_copies(changed: Team, name: str) -> list[tuple]:
+    """The team's name as its members' team lists and its partner teams' maps hold it."""
+    members = [
+        (
+            Person(*Person.key(person_id)),
+            [Person.teams[changed.team_id]["name"].set(name)],
+            Person.teams[changed.team_id].exists(),
+        )
+        for person_id in changed.member_entries()
+    ]
+    # A new version: a partners map read before the rename is not written back over it.
+    partners = [
+        (
+            Team(*Team.key(partner_id)),
+            [Team.partners[changed.team_id]["name"].set(name), Team.partners_version.add(1)],
+            Team.partners[changed.team_id].exists(),
+        )
+        for partner_id in changed.partner_entries()
+    ]
+    return members + partners
 
 
 def set_lead_minutes(changed: Team, minutes: list[int]) -> None:
@@ -221,16 +240,42 @@ def invite(to_team: Team, *, address: str, role: str, invited_by: str, now: date
     """Create an invitation and its single-use sign-in token; return the raw token."""
     if len(to_team.member_entries()) + len(pending_invites(to_team.team_id, now)) >= MAX_PEOPLE:
         raise Full("team")
+    return store_invitation(
+        Invite,
+        to_team.team_id,
+        address=address,
+        purpose="invite",
+        invited_by=invited_by,
+        now=now,
+        valid_for=INVITE_VALID_FOR,
+        role=role,
+    )
+
+
+def store_invitation(
+    listed: type[Invite | PartnerInvite],
+    team_id: str,
+    *,
+    address: str,
+    purpose: str,
+    invited_by: str,
+    now: datetime,
+    valid_for: timedelta,
+    role: str | None = None,
+) -> str:
+    """Store a single-use token (only its hash) and, in the same transaction, the item that
+    lists it in the team's partition under that hash (``listed``: a team invitation, or a
+    partner invitation); return the raw token."""
     raw = people.new_secret()
     token_hash = people.hash_secret(raw)
-    expires = now + INVITE_VALID_FOR
+    expires = now + valid_for
     with TransactWrite(connection=connection()) as transaction:
         transaction.save(
             SignInToken(
                 *SignInToken.key(token_hash),
                 email=address.lower(),
-                purpose="invite",
-                team_id=to_team.team_id,
+                purpose=purpose,
+                team_id=team_id,
                 role=role,
                 created_at=now,
                 expires_at=expires,
@@ -238,31 +283,34 @@ def invite(to_team: Team, *, address: str, role: str, invited_by: str, now: date
             condition=SignInToken.pk.does_not_exist(),
         )
         transaction.save(
-            Invite(
-                *Invite.key(to_team.team_id, token_hash),
-                team_id=to_team.team_id,
+            listed(
+                *listed.key(team_id, token_hash),
+                team_id=team_id,
                 token_hash=token_hash,
                 email=address.lower(),
-                role=role,
                 invited_by=invited_by,
                 created_at=now,
                 expires_at=expires,
+                **({"role": role} if role else {}),
             )
         )
     return raw
 
 
-def pending_invites(team_id: str, now: datetime) -> list[Invite]:
-    found = Invite.query(keys.team(team_id), Invite.sk.startswith("INVITE#"), consistent_read=True)
+def pending_invites(team_id: str, now: datetime, listed=Invite) -> list[Invite]:
+    """A team's invitations waiting for an answer (``listed``: or its partner invitations)."""
+    prefix = listed.key(team_id, "")[1]
+    found = listed.query(keys.team(team_id), listed.sk.startswith(prefix), consistent_read=True)
     # TTL deletes within about two days: an expired invite may still be stored.
     return sorted(
         (each for each in found if each.expires_at > now), key=lambda each: each.created_at
     )
 
 
-def revoke_invite(team_id: str, token_hash: str) -> None:
+def revoke_invite(team_id: str, token_hash: str, listed=Invite) -> None:
+    """Withdraw an invitation (``listed``: or a partner invitation) and its token."""
     with lost_conditions_raise(NotFound("invite")), TransactWrite(connection=connection()) as tx:
-        tx.delete(Invite(*Invite.key(team_id, token_hash)), condition=Invite.pk.exists())
+        tx.delete(listed(*listed.key(team_id, token_hash)), condition=listed.pk.exists())
         tx.delete(SignInToken(*SignInToken.key(token_hash)))
 
 

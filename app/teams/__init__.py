@@ -112,12 +112,34 @@ INVITATION_LIMITS = (
 )
 
 
-def _too_many_invitations(team, address: str) -> bool:
+def too_many_invitations(team, address: str) -> bool:
     keys = {"team": team.team_id, "inviter": g.person.person_id, "address": address}
     return people.over_a_limit(
         ((scope, keys[key], allowed, window) for scope, key, allowed, window in INVITATION_LIMITS),
         now(),
     )
+
+
+def mail_or_withdraw(send, withdraw, field) -> bool:
+    """Mail a new invitation (``send``); if it cannot go, ``withdraw`` it. False when the
+    team's mail for the day is used up (said on ``field``: the caller answers 429); any other
+    mail error is a 503 page."""
+    try:
+        send()
+    except mail.TeamLimitReached:
+        withdraw()
+        field.errors.append(
+            _("This team has sent all the email it can for today. Please try tomorrow.")
+        )
+        return False
+    except mail.MailError:
+        withdraw()
+        abort(
+            error_page(
+                503, _("The invitation email could not be sent. Please try again in a minute.")
+            )
+        )
+    return True
 
 
 @bp.post("/t/<team_id>/members/invite")
@@ -130,7 +152,7 @@ def invite(team_id: str):
         already = {member.email for member in team.member_list()}
         if address in already:
             form.email.errors.append(_("%(email)s is already in this team.", email=address))
-        elif _too_many_invitations(team, address):
+        elif too_many_invitations(team, address):
             form.email.errors.append(
                 _(
                     "Too many invitations were sent from this team or to this address. "
@@ -152,19 +174,12 @@ def invite(team_id: str):
                     )
                 )
                 return _members_page(team, invite_form=form, status=422, block="invitations")
-            try:
-                send_invite_email(team, address, raw)
-            except mail.TeamLimitReached:
-                teams.revoke_invite(team_id, people.hash_secret(raw))
-                form.email.errors.append(
-                    _("This team has sent all the email it can for today. Please try tomorrow.")
-                )
+            if not mail_or_withdraw(
+                lambda: send_invite_email(team, address, raw),
+                lambda: teams.revoke_invite(team_id, people.hash_secret(raw)),
+                form.email,
+            ):
                 return _members_page(team, invite_form=form, status=429, block="invitations")
-            except mail.MailError:
-                teams.revoke_invite(team_id, people.hash_secret(raw))
-                return error_page(
-                    503, _("The invitation email could not be sent. Please try again in a minute.")
-                )
             flash(_("Invitation sent to %(email)s.", email=address), "success")
             if wants_fragment():
                 return _members_page(team, block="invitations")

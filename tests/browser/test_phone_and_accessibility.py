@@ -12,6 +12,7 @@ same whenever the tests run.
 
 import base64
 import hashlib
+import io
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,7 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.nudges import tokens
-from app.store import events, people, posts, teams
+from app.store import events, partners, people, posts, teams
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +69,8 @@ class World:
     posts_by_day: dict = field(default_factory=dict)
     links: dict = field(default_factory=dict)  # page name -> path behind an email link
     event_id: str = ""  # a tasting in five days, a band on the calendar
+    partner_answer: str = ""  # the page of a partner invitation to the admin
+    csv_import: str = ""  # the admin's CSV import waiting for confirmation, with a bad row
 
 
 def add_post(app, team_id, owner, title: str, day: date, at=time(9, 0), status="draft", **more):
@@ -132,11 +135,30 @@ def build_world(app, live_server, folks, language: str = "en") -> World:
     with app.app_context():
         events.create(tasting)
     world.event_id = tasting.event_id
+    plan_csv = f"title,date,channels\nFrom a file,{today + timedelta(days=6)},Instagram\n"
+    plan_csv += "Bad,31/02/2027,Myspace\n"
+    sent = folks.client_for(ada).post(
+        f"/t/{team.team_id}/import", data={"file": (io.BytesIO(plan_csv.encode()), "plan.csv")}
+    )
+    world.csv_import = sent.headers["Location"].rsplit("/", 1)[1]
     gone = add_post(app, team.team_id, ada, "An old announcement", today - timedelta(days=20))
     with app.app_context():
         posts.trash(*posts.load(team.team_id, gone.post_id), actor=ada.person_id, now=NOW)
         team = teams.team(team.team_id)
         teams.invite(team, address="carla@example.com", role="viewer", invited_by="Ada", now=NOW)
+        # Two partner teams (their tags in their colours), an invitation waiting, and Olga's
+        # invitation to Ada.
+        for name in ("Enoteca Lumen", "Bottega Dolce"):
+            theirs = folks.person(f"admin@{name.split()[0].lower()}.example.com", name="Admin")
+            partner = folks.team(theirs, name=name)
+            sent = partners.invite(team, address=theirs.email, invited_by="Ada", now=NOW)
+            partners.accept(people.stored_token(sent), partner, theirs, NOW)
+            team = teams.team(team.team_id)
+        partners.invite(team, address="pia@example.com", invited_by="Ada", now=NOW)
+        olga = folks.person("olga@example.com", name="Olga")
+        olgas = folks.team(olga, name="Osteria Olga")
+        sent = partners.invite(olgas, address=ada.email, invited_by="Olga", now=NOW)
+        world.partner_answer = f"/partners/{sent}"
         raw, _token = people.issue_token("ada@example.com", "sign_in", NOW, timedelta(minutes=10))
         expires = post.due + tokens.VALID_AFTER_DUE
 
@@ -187,6 +209,10 @@ def signed_in_pages(world: World) -> dict[str, str]:
         "new schedule": f"{team}/schedules/new",
         "team settings": f"{team}/settings",
         "members": f"{team}/members",
+        "partners": f"{team}/partners",
+        "import": f"{team}/import",
+        "import preview": f"{team}/import/{world.csv_import}",
+        "partner invitation": world.partner_answer,
         "your teams": "/teams",
         "new team": "/teams/new",
         "profile": "/me",
