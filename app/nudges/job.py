@@ -14,6 +14,10 @@ recipient, the most relevant one of a group is sent (plan.relevance) and the oth
 (closed as superseded; an overdue nudge waits a day instead, so the three come one a day). The
 admins' escalation waits until a day after the last overdue nudge, never goes to the owner,
 and says why it comes (nudges off, away, or how many reminders went unanswered).
+
+A shared post's co-owner's nudges (kinds ``co-…``, issue 11) go to a member of the partner
+team: their member entry is read from that team (one GetItem more), and they go out only
+while the teams are partners, the post is shared with that team and co-owned by them.
 """
 
 import logging
@@ -29,8 +33,8 @@ from pynamodb.exceptions import PynamoDBException
 
 from app import mail
 from app.nudges import emails, plan
-from app.store import cadence, conditional_failure, notifications, people, posts, reminders
-from app.store.models import Activity, Person, Playbook, Post, PostBody, Reminder, Team
+from app.store import cadence, conditional_failure, notifications, people, posts, reminders, teams
+from app.store.models import Activity, Member, Person, Playbook, Post, PostBody, Reminder, Team
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,7 @@ class Context:
     team: Team | None
     people: dict[str, Person]
     playbook: Playbook | None = None  # its checklists go in the post's nudge
+    partner: Team | None = None  # the team a co-owner's nudge's recipient belongs to
 
 
 class Job:
@@ -154,7 +159,7 @@ class Job:
         if reason:
             self._finish(reminder, "cancelled", reason, context)
             return False, None
-        if reminder.kind.startswith("before-") and context.post.due <= self.now:
+        if plan.base_kind(reminder.kind).startswith("before-") and context.post.due <= self.now:
             brought_forward = None if mailed else self._becomes_overdue(reminder)
             self._finish(reminder, "cancelled", "past_due", context)
             return False, brought_forward
@@ -191,16 +196,16 @@ class Job:
         """Another email about this post goes to this person in this run. An overdue nudge
         waits a day (the three keep one a day, so "three reminders later" stays true); any
         other is closed as superseded."""
-        if not reminder.kind.startswith("overdue-"):
+        if not plan.base_kind(reminder.kind).startswith("overdue-"):
             self._finish(reminder, "cancelled", "superseded", context)
             return
-        later = self._a_day_after(self.now, reminder.person_id, context)
+        later = self._a_day_after(self.now, reminder, context)
         reminders.reschedule(reminder, self.run_id, later, note="one_a_day")
         self.outcome.deferred += 1
 
-    def _a_day_after(self, moment: datetime, person_id: str, context: Context) -> datetime:
-        """A local day after ``moment`` for this member, out of their quiet hours."""
-        member = context.team.member(person_id)
+    def _a_day_after(self, moment: datetime, reminder: Reminder, context: Context) -> datetime:
+        """A local day after ``moment`` for its recipient, out of their quiet hours."""
+        member = _member(reminder, context)
         if member is None:
             return moment + timedelta(days=1)
         later = plan.days_later(moment, 1, ZoneInfo(member.zone))
@@ -292,8 +297,12 @@ class Job:
             for raw in people.batch_get(wanted):
                 admin = Person.from_raw_data(raw)
                 found["people"][admin.person_id] = admin
+        post, partner = found.get(Post), None
+        if plan.for_co_owner(reminder.kind) and post is not None and post.shared_with:
+            # A co-owner's zone, quiet hours and membership are in their team: one GetItem.
+            partner = teams.team(post.shared_with)
         return Context(
-            found.get(Post), found.get(PostBody), team, found["people"], found.get(Playbook)
+            post, found.get(PostBody), team, found["people"], found.get(Playbook), partner
         )
 
     def _stale(self, reminder: Reminder, context: Context) -> str | None:
@@ -305,8 +314,15 @@ class Job:
         if post.deleted_at is not None:
             return "post_trashed"
         kind = reminder.kind
+        co_owner = plan.for_co_owner(kind)
+        if co_owner and (
+            context.partner is None
+            or post.shared_with != context.partner.team_id
+            or post.shared_with not in context.team.partner_entries()
+        ):
+            return "not_shared"  # unshared, or the partnership ended
         # Someone removed from the team (or who left) hears nothing more about its posts.
-        if kind != "escalate" and context.team.member(reminder.person_id) is None:
+        if kind != "escalate" and _member(reminder, context) is None:
             return "left_team"
         if kind.startswith("review-"):
             if post.status != "in_review" or post.reviewer_id != reminder.person_id:
@@ -316,7 +332,8 @@ class Job:
             return "post_done"
         if reminder.for_due is not None and post.due != reminder.for_due:
             return "post_moved"
-        if kind != "escalate" and post.owner_id != reminder.person_id:
+        owner = post.co_owner_id if co_owner else post.owner_id
+        if kind != "escalate" and owner != reminder.person_id:
             return "other_owner"
         return None
 
@@ -352,7 +369,7 @@ class Job:
         """A later time if the (single) recipient is in quiet hours now (a catch-up run)."""
         if reminder.kind == "escalate":
             return None
-        member = context.team.member(recipients[0].person_id)
+        member = _member(reminder, context)
         if member is None:
             return None
         moved = plan.outside_quiet_hours(self.now, member, None)
@@ -361,7 +378,9 @@ class Job:
     def _becomes_overdue(self, reminder: Reminder) -> Reminder | None:
         """A before-due nudge found after the due time (a catch-up run) is not sent: the first
         overdue nudge is brought forward to now instead, to go out in this run."""
-        overdue = reminders.get(*Reminder.key(reminder.team_id, reminder.post_id, "overdue-1"))
+        # (a co-owner's before-due nudge brings their own overdue one forward)
+        first = (reminders.CO_OWNER if plan.for_co_owner(reminder.kind) else "") + "overdue-1"
+        overdue = reminders.get(*Reminder.key(reminder.team_id, reminder.post_id, first))
         if overdue is not None and overdue.state == "pending" and overdue.due > self.now:
             reminders.snooze(overdue, self.now)
             overdue.due = self.now
@@ -545,6 +564,13 @@ class Job:
                 return
         # Not sent (also to a demoted admin, who gets it again if made admin again): next week.
         reminders.reschedule(reminder, self.run_id, next_week, note="next_health")
+
+
+def _member(reminder: Reminder, context: Context) -> Member | None:
+    """The recipient's member entry: in the post's team, or for a co-owner's nudge in the
+    partner team (None if they are not, or no longer, a member there)."""
+    team = context.partner if plan.for_co_owner(reminder.kind) else context.team
+    return team.member(reminder.person_id) if team is not None else None
 
 
 def _by_post_and_person(due: list[Reminder]) -> list[list[Reminder]]:

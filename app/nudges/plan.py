@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.store import keys
 from app.store.models import Activity, Member, Post, Reminder, Team
-from app.store.reminders import ReminderWrites, pending
+from app.store.reminders import CO_OWNER, ReminderWrites, pending
 
 # The lead times a person can choose, in minutes.
 LEAD_LABELS = {
@@ -38,6 +38,20 @@ DEADLINE_KINDS = (
     "escalate",
 )
 REVIEW_KINDS = ("review-1", "review-2")
+# A shared post's co-owner (a member of the partner team, issue 11) is nudged like its owner,
+# from their own member entry there, as these kinds in the post's partition (the post's
+# timeline and every re-planning find them with the owner's); never an escalation: that is
+# the owning team's admins'.
+CO_OWNER_KINDS = tuple(CO_OWNER + kind for kind in DEADLINE_KINDS if kind != "escalate")
+
+
+def base_kind(kind: str) -> str:
+    """The owner's kind a co-owner's nudge is the like of ("co-before-60": "before-60")."""
+    return kind.removeprefix(CO_OWNER)
+
+
+def for_co_owner(kind: str) -> bool:
+    return kind.startswith(CO_OWNER)
 
 
 @dataclass(frozen=True)
@@ -135,6 +149,68 @@ def deadline_nudges(post: Post, team: Team, now: datetime) -> list[Planned]:
         # a lead time already past when the post is planned is not sent late
         if not nudge.kind.startswith("before-") or nudge.due > now
     ]
+
+
+def _co_owner(post: Post, partner: Team | None) -> Member | None:
+    """The partner's member a post's co-owner nudges are for (None: none to plan)."""
+    if partner is None or post.shared_with != partner.team_id or not post.co_owner_id:
+        return None
+    if post.due is None or post.deleted_at is not None or post.status in DONE:
+        return None
+    return partner.member(post.co_owner_id)
+
+
+def co_owner_nudges(post: Post, partner: Team | None, now: datetime) -> list[Planned]:
+    """The co-owner's deadline nudges: their lead times (or their team's), in their zone, out
+    of their quiet hours."""
+    co_owner = _co_owner(post, partner)
+    if co_owner is None:
+        return []
+    return [
+        Planned(CO_OWNER + nudge.kind, nudge.person_id, nudge.due, nudge.for_due)
+        for nudge in _deadline_moments(post, co_owner, partner)
+        if nudge.kind != "escalate"
+    ]
+
+
+def _co_owned(post: Post | None) -> tuple | None:
+    return (post.shared_with, post.co_owner_id) if post and post.shared_with else None
+
+
+def co_owner_involved(before: Post | None, after: Post) -> bool:
+    """Whether a change touches a co-owner's nudges (a post co-owned before or after it)."""
+    return any(shared and shared[1] for shared in (_co_owned(before), _co_owned(after)))
+
+
+def co_owner_changed(before: Post | None, after: Post) -> bool:
+    """Whether the co-owner's nudges must be planned again: their deadline, or who co-owns."""
+    if not co_owner_involved(before, after):
+        return False
+    return _co_owned(before) != _co_owned(after) or deadline_changed(before, after)
+
+
+def co_owner_writes(
+    before: Post | None, after: Post, partner: Team | None, now: datetime
+) -> ReminderWrites:
+    """The co-owner's nudges when a post goes from ``before`` to ``after`` (``partner``: the
+    team it is shared with, read by the caller only if ``after`` has a co-owner to plan for).
+    For a new co-owner every moment is planned as for a new owner (a lead time already past
+    is not sent late); for the same one, a moment already past is left as it is, so a moved
+    deadline never sends again what they had (a leftover is cancelled by the job: its
+    ``for_due`` no longer matches)."""
+    writes = ReminderWrites()
+    if not co_owner_changed(before, after):
+        return writes
+    planned = [
+        nudge
+        for nudge in co_owner_nudges(after, partner, now)
+        if not base_kind(nudge.kind).startswith("before-") or nudge.due > now
+    ]
+    kept = set()
+    if _co_owned(before) == _co_owned(after):
+        kept = {nudge.kind for nudge in planned if nudge.due <= now}
+    _replace(writes, after, CO_OWNER_KINDS, planned, kept)
+    return writes
 
 
 def _passed(before: Post | None, after: Post, team: Team, now: datetime) -> set[str]:
@@ -244,14 +320,35 @@ def deadline_writes(
     ``history`` is the post's reminders as stored: a nudge that already had its moment for
     this deadline (sent, closed, or due now) is left as it is, never planned a second time.
     """
-    kept = {
+    writes = ReminderWrites()
+    _replace(
+        writes, post, DEADLINE_KINDS, deadline_nudges(post, team, now), _had(history, post, now)
+    )
+    return writes
+
+
+def co_owner_deadline_writes(
+    post: Post, partner: Team, now: datetime, history: list[Reminder]
+) -> ReminderWrites:
+    """The co-owner's nudges planned afresh (after they changed their zone, lead times or
+    quiet hours), as ``deadline_writes`` plans the owner's."""
+    writes = ReminderWrites()
+    planned = [
+        nudge
+        for nudge in co_owner_nudges(post, partner, now)
+        if not base_kind(nudge.kind).startswith("before-") or nudge.due > now
+    ]
+    _replace(writes, post, CO_OWNER_KINDS, planned, _had(history, post, now))
+    return writes
+
+
+def _had(history: list[Reminder], post: Post, now: datetime) -> set[str]:
+    """The kinds that already had their moment for the post's deadline (sent, closed, due)."""
+    return {
         reminder.kind
         for reminder in history
         if reminder.for_due == post.due and (reminder.state != "pending" or reminder.due <= now)
     }
-    writes = ReminderWrites()
-    _replace(writes, post, DEADLINE_KINDS, deadline_nudges(post, team, now), kept)
-    return writes
 
 
 def _replace(
@@ -298,7 +395,7 @@ def _reminder(post: Post, kind: str, **values) -> Reminder:
 
 # The order of a post's nudges: the deadline's in sequence (numbers compared as numbers), then
 # a hand-over, then the review requests.
-TIMELINE = (*DEADLINE_KINDS, "handover", *REVIEW_KINDS)
+TIMELINE = (*DEADLINE_KINDS, "handover", *REVIEW_KINDS, *CO_OWNER_KINDS)
 
 
 def in_order(found: list[Reminder]) -> list[Reminder]:
@@ -313,6 +410,6 @@ def relevance(kind: str) -> tuple[int, int]:
     smallest goes out): a hand-over says it all; then the first overdue nudge (the others
     follow a day apart); then the nearest before-due one (its "Today 10:00" is the true one);
     then the latest review request."""
-    name, _dash, number = kind.partition("-")
+    name, _dash, number = base_kind(kind).partition("-")
     rank = {"handover": 0, "overdue": 1, "before": 2, "review": 3}.get(name, 4)
     return rank, -int(number) if name == "review" else int(number or 0)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from app.nudges import plan
 from app.store import posts, reminders, teams
-from app.store.models import Person, Post, Team
+from app.store.models import Person, Post, SharedPost, Team
 
 AHEAD = timedelta(days=60)
 # A post due this long ago may still have overdue nudges and its escalation ahead of it.
@@ -33,7 +33,8 @@ def replan_my_posts(someone: Person, now: datetime, entry: dict | None = None) -
             team.members = members
         return team
 
-    return replan_posts(_open_posts(someone, now), now, as_saved)
+    mine, co_owned = _open_posts(someone, now)
+    return replan_posts(mine, now, as_saved) + _replan_co_owned(co_owned, now, as_saved)
 
 
 def replan_posts(
@@ -60,10 +61,40 @@ def replan_posts(
     return count
 
 
-def _open_posts(someone: Person, now: datetime) -> list[Post]:
-    mine = posts.owned_between(someone.person_id, now - BEHIND, now + AHEAD)
-    return [
-        post
-        for post in mine
-        if post.team_id in someone.team_entries() and post.status not in plan.DONE
-    ]
+def _replan_co_owned(
+    found: list[SharedPost], now: datetime, as_saved: Callable[[Team], Team]
+) -> int:
+    """Plan the co-owner's nudges of partners' posts they co-own again (issue 11): per post
+    the original read (one BatchGetItem, with its body) and its reminders (one Query), then
+    one write; their own teams are read once each, for their member entry there."""
+    found_teams, count = {}, 0
+    for mirror in found:
+        if mirror.team_id not in found_teams:
+            team = teams.team(mirror.team_id)
+            found_teams[mirror.team_id] = as_saved(team) if team else None
+        partner = found_teams[mirror.team_id]
+        loaded = posts.load(mirror.origin_team_id, mirror.post_id) if partner else None
+        if loaded is None:
+            continue
+        post = loaded[0]
+        history = reminders.of_post(post.team_id, post.post_id)
+        reminders.write(plan.co_owner_deadline_writes(post, partner, now, history))
+        count += 1
+    return count
+
+
+def _open_posts(someone: Person, now: datetime) -> tuple[list[Post], list[SharedPost]]:
+    """Their open posts, and the mirrors of partners' open posts they co-own: one Query."""
+    mine, co_owned = posts.owned_with_shared(someone.person_id, now - BEHIND, now + AHEAD)
+    return (
+        [
+            post
+            for post in mine
+            if post.team_id in someone.team_entries() and post.status not in plan.DONE
+        ],
+        [
+            mirror
+            for mirror in co_owned
+            if mirror.team_id in someone.team_entries() and mirror.status not in plan.DONE
+        ],
+    )

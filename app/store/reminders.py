@@ -74,6 +74,22 @@ def of_post(team_id: str, post_id: str) -> list[Reminder]:
     )
 
 
+# The kinds of a shared post's co-owner's nudges start with this (app.nudges.plan): ending the
+# sharing finds them by it.
+CO_OWNER = "co-"
+
+
+def of_co_owner(team_id: str, post_id: str) -> list[Reminder]:
+    """A shared post's co-owner's reminders (to drop with the sharing): one Query."""
+    return list(
+        Reminder.query(
+            keys.team(team_id),
+            Reminder.sk.startswith(Reminder.prefix(post_id) + CO_OWNER),
+            consistent_read=True,
+        )
+    )
+
+
 def claim(found: Reminder, run_id: str, now: datetime, lease: timedelta) -> Reminder | None:
     """Take a lease on a due reminder; None if another run has it or it is no longer due.
 

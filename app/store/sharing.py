@@ -10,7 +10,7 @@ partnership finds every shared post of both sides without a Scan.
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from app.store import Conflict, conditional_failure, connection, keys, people
+from app.store import Conflict, conditional_failure, connection, keys, people, reminders
 from app.store.models import Post, PostBody, SharedPost, Team
 
 
@@ -49,8 +49,9 @@ def unshare_all(team_id: str, partner_id: str) -> int:
     """After a partnership ended: every post either team shared with the other stops being
     shared (owners keep their posts), and the mirrors go. Per post, the original is read and
     then cleared with its mirror deleted in one transaction conditional on its version (which
-    moves on, so an edit read before fails rather than sharing it again); a mirror whose
-    original is gone or unshared is deleted alone. Returns how many posts were unshared."""
+    moves on, so an edit read before fails rather than sharing it again), its co-owner's
+    nudges dropped in it too (one Query of them first); a mirror whose original is gone or
+    unshared is deleted alone. Returns how many posts were unshared."""
     count = 0
     for shown_in, origin in ((partner_id, team_id), (team_id, partner_id)):
         for mirror in mirrors(shown_in, origin):
@@ -73,6 +74,7 @@ def _unshare(mirror: SharedPost) -> int:
         if original is None or original.shared_with != mirror.team_id:
             mirror.delete()
             return 0
+        co_owner_nudges = reminders.of_co_owner(original.team_id, original.post_id)
         try:
             with TransactWrite(connection=connection()) as transaction:
                 transaction.update(
@@ -86,6 +88,8 @@ def _unshare(mirror: SharedPost) -> int:
                     ],
                 )
                 transaction.delete(mirror)
+                for nudge in co_owner_nudges:
+                    transaction.delete(nudge)
         except TransactWriteError as error:
             if not conditional_failure(error):
                 raise
