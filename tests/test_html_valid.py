@@ -465,6 +465,23 @@ def everything(app, december, cantina, inject):
                 now,
             ),
         }
+        # A shared post's co-owner's nudge: no one-click actions, their team's page of it.
+        co_owned = posts.load(tid, planned.post_id)[0]
+        composed["mail-co-owner-nudge"] = emails.nudge(
+            Reminder(
+                *Reminder.key(tid, co_owned.post_id, "co-before-1440"),
+                team_id=tid,
+                post_id=co_owned.post_id,
+                kind="co-before-1440",
+                person_id=eve.person_id,
+                due=now,
+            ),
+            co_owned,
+            None,
+            team,
+            [eve],
+            now,
+        )
     for name, message in composed.items():
         docs.add(name, message.get_body(("html",)).get_content())
     return docs

@@ -207,6 +207,7 @@ def inconsistencies(stored: dict, now, plans: bool = True) -> list[str]:
         mine = reminders_of.get((post.pk, post.post_id), [])
         if team is not None and plans:
             wrong += _unplanned(post, team, mine, now)
+            wrong += _co_owner_unplanned(post, all_teams.get(post.shared_with or ""), mine, now)
     wrong += [f"a body without its post: {key}" for key in bodies]
     tokens_by_hash = {t.pk.removeprefix("TOKEN#"): t for t in found.get(SignInToken, [])}
     for team in all_teams.values():
@@ -242,6 +243,31 @@ def _unplanned(post: Post, team: Team, stored: list[Reminder], now) -> list[str]
         if kind_ in pending:
             wrong.append(f"post {post.title!r}: {kind_} still pending, not planned")
     return wrong
+
+
+def _co_owner_unplanned(post: Post, partner: Team | None, stored: list[Reminder], now):
+    """How a shared post's co-owner's pending nudges still ahead differ from their plan (their
+    member entry in the partner team): none left after unsharing, none missing after sharing."""
+    wanted = {n.kind: n for n in plan.co_owner_nudges(post, partner, now) if n.due > now}
+    pending = {
+        r.kind: r
+        for r in stored
+        if plan.for_co_owner(r.kind)
+        and r.state == "pending"
+        and r.due > now
+        # (one left from an earlier deadline is the job's to cancel: its for_due says so)
+        and r.for_due == post.due
+    }
+    wrong = [
+        f"post {post.title!r}: {kind} not as planned"
+        for kind, nudge in wanted.items()
+        if (have := pending.get(kind)) is None
+        or (have.due, have.person_id, have.for_due) != (nudge.due, nudge.person_id, nudge.for_due)
+    ]
+    return wrong + [
+        f"post {post.title!r}: {kind} still pending, not planned"
+        for kind in pending.keys() - wanted.keys()
+    ]
 
 
 # Faults --------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from pynamodb.exceptions import UpdateError
 
 from app import mail
 from app.notifications import BATCH_EVERY_MINUTES, SWITCH_OF
-from app.nudges import plan
-from app.nudges.emails import unsubscribe_headers, when
+from app.nudges import plan, tokens
+from app.nudges.emails import action_link, unsubscribe_headers, when
 from app.store import conditional_failure, people, reminders
 from app.store import notifications as store
 from app.store.models import Member, Notification, Person, Reminder
@@ -77,8 +77,14 @@ def _not_yet(person: Person, outbox: Reminder, now: datetime) -> datetime | None
 def _wanted(job, person: Person, note: Notification) -> bool:
     """Whether the note is still for them: in the post's team, the kind switched on, nudges
     on, their address working and they are not away."""
-    return (
+    # A partner's review request is for its admins, while they are (the note names the team).
+    member = (
         person.role_in(note.team_id) is not None
+        if note.partner_id is None
+        else person.role_in(note.partner_id) == "admin"
+    )
+    return (
+        member
         and SWITCH_OF.get(note.kind) not in (person.notify_off or ())
         and job._unreachable(person) is None
     )
@@ -96,9 +102,9 @@ def message(person: Person, notes: list[Notification], now: datetime):
         posts = [
             {
                 "title": found[-1].title,
-                "team": teams.get(team_id, ""),
+                "team": teams.get(found[-1].partner_id or team_id, ""),
                 "due": when(found[-1].due, person, now) if found[-1].due else "",
-                "link": link_to("planner.show", team_id=team_id, post_id=post_id),
+                **_links(person, found[-1], team_id, post_id),
                 "entries": [
                     {
                         "what": _what(note),
@@ -110,7 +116,7 @@ def message(person: Person, notes: list[Notification], now: datetime):
             }
             for (team_id, post_id), found in by_post.items()
         ]
-        named = {note.team_id for note in notes}
+        named = {note.partner_id or note.team_id for note in notes}
         place = teams.get(next(iter(named)), "Cadenza") if len(named) == 1 else "Cadenza"
         subject = ngettext(
             "%(num)d thing needs you in %(team)s",
@@ -131,6 +137,30 @@ def message(person: Person, notes: list[Notification], now: datetime):
         )
 
 
+def _links(person: Person, note: Notification, team_id: str, post_id: str) -> dict:
+    """Where the post opens; for a partner's review request, on the person's team's shared
+    page, with one-click Approve and Ask for changes links signed for them (and the version
+    the post was put in review at: changed since, the link asks for a look)."""
+    if note.partner_id is None:
+        return {"link": link_to("planner.show", team_id=team_id, post_id=post_id)}
+    expires = (note.due or note.at) + tokens.VALID_AFTER_DUE
+    signed = {
+        action: action_link(
+            action,
+            person_id=person.person_id,
+            team_id=team_id,
+            post_id=post_id,
+            kind="partner-review",
+            expires=expires,
+            version=int(note.version),
+            partner=note.partner_id,
+        )
+        for action in ("approve", "changes")
+    }
+    shared = link_to("sharing.show", team_id=note.partner_id, origin_id=team_id, post_id=post_id)
+    return {"link": shared, "approve": signed["approve"], "changes": signed["changes"]}
+
+
 def _what(note: Notification) -> str:
     who = note.actor_name or gettext("Someone")
     return {
@@ -139,4 +169,5 @@ def _what(note: Notification) -> str:
         "approved": gettext("%(name)s approved your post", name=who),
         "changes": gettext("%(name)s asked for changes", name=who),
         "handed": gettext("%(name)s handed this post over to you", name=who),
+        "review": gettext("%(name)s asks your team to review this shared post", name=who),
     }[note.kind]

@@ -64,21 +64,51 @@ def for_change(
     kind: str = "changed",
     text: str = "",
     handed_over: bool = False,
+    actor_name: str = "",
 ) -> NoteWrites:
     """A review decision, to the post's owner; a new owner, told the post is theirs (unless a
-    hand-over from an email, whose own nudge says so: ``handed_over``)."""
+    hand-over from an email, whose own nudge says so: ``handed_over``). ``actor_name``: the
+    name of an actor who is not a member (a partner team's admin deciding a review)."""
     notes = NoteWrites()
+    said = {"actor_name": actor_name}
     if before.status == "in_review" and after.status != "in_review":
         if after.status == "approved":
-            _add(notes, team, after, "approved", after.owner_id, actor, text, now)
+            _add(notes, team, after, "approved", after.owner_id, actor, text, now, **said)
         elif kind == "changes" or actor == before.reviewer_id:
-            _add(notes, team, after, "changes", after.owner_id, actor, text, now)
+            _add(notes, team, after, "changes", after.owner_id, actor, text, now, **said)
     if after.owner_id != before.owner_id and not handed_over:
         _add(notes, team, after, "handed", after.owner_id, actor, "", now)
     return notes
 
 
-def _add(notes, team, post, kind, person_id, actor, text, now) -> None:
+def for_partner_review(partner: Team, post: Post, *, actor: str, actor_name: str, now: datetime):
+    """A shared post just put in review: a note to each admin of the partner team it is
+    shared with (``partner``), who may approve it for the owning team, carrying the version
+    their one-click decision is about: the one the change being written makes."""
+    notes = NoteWrites()
+    for member in partner.member_list():
+        if member.role != "admin" or member.person_id == actor:
+            continue
+        if not member.nudges_on or member.mail_problem:
+            continue
+        notes.add(
+            member.person_id,
+            plan.outside_quiet_hours(now, member, None),
+            kind="review",
+            team_id=post.team_id,
+            post_id=post.post_id,
+            title=post.title,
+            due=post.due,
+            actor_id=actor,
+            actor_name=actor_name,
+            at=now,
+            partner_id=partner.team_id,
+            version=post.version + 1,  # the write is conditional on the version and adds one
+        )
+    return notes
+
+
+def _add(notes, team, post, kind, person_id, actor, text, now, actor_name="") -> None:
     """A note for a member who can be told: never the person who acted."""
     member = team.member(person_id) if person_id else None
     if member is None or person_id == actor or not member.nudges_on or member.mail_problem:
@@ -93,7 +123,7 @@ def _add(notes, team, post, kind, person_id, actor, text, now) -> None:
         title=post.title,
         due=post.due,
         actor_id=actor,
-        actor_name=by.name if by is not None else "",
+        actor_name=by.name if by is not None else actor_name,
         text=text[:TEXT_KEPT],
         at=now,
     )

@@ -9,7 +9,7 @@ from babel.dates import format_date, format_datetime, format_time
 from flask_babel import force_locale, gettext, ngettext
 
 from app import mail
-from app.nudges import tokens
+from app.nudges import plan, tokens
 from app.store.models import Person, Playbook, Post, PostBody, Reminder, Team
 from app.web import link_to
 
@@ -43,24 +43,37 @@ ACTIONS_OF = {"review": ("approve", "changes"), "escalate": ("takeover",)}
 OWNER_ACTIONS = ("published", "snooze", "handover")
 
 
+def action_link(action: str, **signed) -> str:
+    """The one-click link of ``action``, its token signed with ``signed`` (``tokens.sign``)."""
+    return link_to("nudges.act", token=tokens.sign(action, **signed))
+
+
 def _actions(reminder: Reminder, post: Post, person: Person, shared: bool) -> dict[str, str]:
     """Signed links for ``person``; none in an email ``shared`` by several admins (a link acts
     as the one person it names)."""
+    if plan.for_co_owner(reminder.kind):
+        # A co-owner publishes with their own team's link, which a one-click link cannot
+        # carry: theirs is the post's page in their team, with its "published" form.
+        return {
+            "open": link_to(
+                "sharing.show",
+                team_id=post.shared_with,
+                origin_id=post.team_id,
+                post_id=post.post_id,
+            )
+        }
     expires = (post.due or reminder.due) + tokens.VALID_AFTER_DUE
     actions = () if shared else ACTIONS_OF.get(reminder.kind.split("-")[0], OWNER_ACTIONS)
     signed = {
-        action: link_to(
-            "nudges.act",
-            token=tokens.sign(
-                action,
-                person_id=person.person_id,
-                team_id=post.team_id,
-                post_id=post.post_id,
-                kind=reminder.kind,
-                expires=expires,
-                # Approving is approving what the email showed: a later version needs a look.
-                version=post.version if action in ACTIONS_OF["review"] else None,
-            ),
+        action: action_link(
+            action,
+            person_id=person.person_id,
+            team_id=post.team_id,
+            post_id=post.post_id,
+            kind=reminder.kind,
+            expires=expires,
+            # Approving is approving what the email showed: a later version needs a look.
+            version=post.version if action in ACTIONS_OF["review"] else None,
         )
         for action in actions
     }
@@ -125,7 +138,7 @@ def nudge(
         giver = team.member(reminder.handed_by) if reminder.handed_by else None
         due = when(post.due, person, now) if post.due else ""
         channels = ", ".join(post.channels or []) or gettext("no channel")
-        kind = reminder.kind.split("-")[0]
+        kind = plan.base_kind(reminder.kind).split("-")[0]
         values = {
             "due": due,
             "channels": channels,

@@ -56,6 +56,7 @@ def sign(
     expires: datetime | None = None,
     generation: int = 0,
     version: int | None = None,
+    partner: str = "",
 ) -> str:
     if action not in ACTIONS:
         raise ValueError(action)
@@ -64,6 +65,8 @@ def sign(
         payload["g"] = generation
     if version is not None:  # a review decision is about the version the email showed
         payload["v"] = version
+    if partner:  # a partner team's admin deciding on a post shared with that team
+        payload["b"] = partner
     payload["n"] = secrets.token_urlsafe(12)  # 96 random bits: each link is single use alone
     if expires is not None:
         payload["e"] = int(expires.timestamp())

@@ -71,7 +71,10 @@ def act(token: str):
     if loaded is None or recipient is None:
         return _link_problem(410, _l("This post is no longer there for you."), recipient)
     post, body = loaded
-    refusal = _refusal(team, post, recipient, payload["a"])
+    if "b" in payload:  # a partner team's admin deciding a review for the owning team
+        refusal = _partner_refusal(payload["b"], team, post, recipient)
+    else:
+        refusal = _refusal(team, post, recipient, payload["a"])
     if refusal is not None:
         return _link_problem(*refusal, recipient)
     if "v" in payload and payload["v"] != post.version:
@@ -94,6 +97,13 @@ def act(token: str):
         "team": team,
         "recipient": recipient,
         "teammates": teammates,
+        "post_link": (
+            url_for(
+                "sharing.show", team_id=payload["b"], origin_id=team.team_id, post_id=post.post_id
+            )
+            if "b" in payload
+            else url_for("planner.show", team_id=team.team_id, post_id=post.post_id)
+        ),
     }
     if request.method == "GET":
         return link_page(recipient.language, "nudges/act.html", **context)
@@ -120,7 +130,13 @@ def act(token: str):
         # Not carried out: the link stays usable, for the person to try again as asked.
         people.forget_link(fingerprint)
         raise
-    return link_page(recipient.language, "nudges/done.html", message=done, post=post, team=team)
+    return link_page(
+        recipient.language,
+        "nudges/done.html",
+        message=done,
+        post=post,
+        post_link=context["post_link"],
+    )
 
 
 # What each action writes to the post (a handover's new owner is chosen on the page; taking
@@ -173,12 +189,51 @@ def _refusal(team, post, person: Person, action: str):
     return None
 
 
+def _partner_refusal(partner_id: str, team, post, person: Person):
+    """Why a partner team's admin may no longer decide this review, as (status, message):
+    the rule of the partner's shared page (``sharing.shared_post``, ``approve_shared``), with
+    their role in their team as it is now."""
+    partner = teams.team(partner_id)
+    if (
+        partner is None
+        or team.team_id not in partner.partner_entries()
+        or post.shared_with != partner_id
+        or post.deleted_at is not None
+    ):
+        message = _l(
+            "“%(title)s” is no longer shared with your team, so this link can no longer act.",
+            title=post.title,
+        )
+        return 410, message
+    member = partner.member(person.person_id)
+    if member is None or member.role != "admin":
+        return 403, _l("Only your team's admins can approve a post a partner team shares.")
+    if post.status != "in_review":
+        return 410, _l("“%(title)s” is not waiting for a review any more.", title=post.title)
+    return None
+
+
 class _Refused(Exception):
     """The form on the confirm page was not filled in right."""
 
 
+def _changes_asked() -> dict:
+    note = (request.form.get("comment") or "").strip()
+    if not note:
+        raise _Refused(_("Say what should change, so the author knows."))
+    return {"kind": "changes", "text": note[:COMMENT_LIMIT]}
+
+
 def _carry_out(action, payload, post, body, team, person: Person, teammates) -> str:
     moment = now()
+    if "b" in payload:  # a partner's decision: what it may write is approve_shared's
+        details = _changes_asked() if action == "changes" else {"kind": "approved"}
+        changes.approve_shared(
+            post, body, team, actor=person.person_id, actor_name=person.name, now=moment, **details
+        )
+        if action == "approve":
+            return _("“%(title)s” is approved. Its owner is told.", title=post.title)
+        return _("Changes are asked on “%(title)s”. Its owner is told.", title=post.title)
     if action == "published":
         link = (request.form.get("link") or "").strip()
         parts = urlsplit(link)
@@ -215,10 +270,7 @@ def _carry_out(action, payload, post, body, team, person: Person, teammates) -> 
         summary = {"owner_id": person.person_id} if action == "takeover" else WRITES[action]
         details = {"kind": "approved"} if action == "approve" else {}
         if action == "changes":
-            note = (request.form.get("comment") or "").strip()
-            if not note:
-                raise _Refused(_("Say what should change, so the author knows."))
-            details = {"kind": "changes", "text": note[:COMMENT_LIMIT]}
+            details = _changes_asked()
         changes.update(
             post,
             body,

@@ -12,9 +12,10 @@ from flask_babel import lazy_gettext as _l
 
 from app.notifications import record
 from app.nudges import plan
-from app.store import posts
+from app.store import posts, teams
 from app.store.models import Post, PostBody, Team
 from app.store.notifications import Joined
+from app.store.reminders import ReminderWrites
 
 EDITING_ROLES = ("admin", "editor")
 
@@ -121,7 +122,22 @@ def _replan(before: Post, after: Post, team: Team, now: datetime):
     handed_over = before.due == after.due and plan.passed_kinds(before, team, now)
     if replanned and not handed_over:
         sent = plan.sent_for(posts.history(after.team_id, after.post_id), before.due, after.due)
-    return plan.reminder_writes(before, after, team, now, sent)
+    return _with_co_owner(plan.reminder_writes(before, after, team, now, sent), before, after, now)
+
+
+def _with_co_owner(
+    writes: ReminderWrites, before: Post | None, after: Post, now: datetime
+) -> ReminderWrites:
+    """``writes`` and the co-owner's nudges (issue 11). The partner team's item (the co-owner's
+    zone, lead times, quiet hours) costs one GetItem, only when a co-owner's nudges are planned
+    afresh: a shared post's deadline moved, or a co-owner named."""
+    if not plan.co_owner_changed(before, after):
+        return writes
+    plannable = after.co_owner_id and after.due and not after.deleted_at
+    plannable = plannable and after.status not in plan.DONE
+    partner = teams.team(after.shared_with) if plannable else None
+    more = plan.co_owner_writes(before, after, partner, now)
+    return ReminderWrites(writes.put + more.put, writes.delete + more.delete)
 
 
 def create(post: Post, team: Team, now: datetime, **body) -> None:
@@ -163,7 +179,8 @@ def withdraw_post(post: Post, team: Team, now: datetime) -> bool:
     changed it meanwhile (it stays)."""
     after = posts.preview(post, {"deleted_at": now})
     try:
-        posts.withdraw(post, reminders=plan.reminder_writes(post, after, team, now))
+        writes = _with_co_owner(plan.reminder_writes(post, after, team, now), post, after, now)
+        posts.withdraw(post, reminders=writes)
     except posts.PostConflict:
         return False
     return True
@@ -195,6 +212,15 @@ def update(
         text=details.get("text", ""),
         handed_over=any(reminder.kind == "handover" for reminder in extra_reminders),
     )
+    if after.shared_with and after.status == "in_review" and post.status != "in_review":
+        # The partner team's admins may approve it: their review request (one GetItem more).
+        partner = teams.team(after.shared_with)
+        by = team.member(actor)
+        if partner is not None:
+            asked = record.for_partner_review(
+                partner, after, actor=actor, actor_name=by.name if by else "", now=now
+            )
+            notes = Joined(notes, asked)
     return posts.update(
         post,
         body,
@@ -208,13 +234,40 @@ def update(
     )
 
 
-def share(post: Post, team: Team, *, actor: str, **sharing) -> Post:
+def share(
+    post: Post,
+    team: Team,
+    *,
+    actor: str,
+    partner_id: str | None,
+    co_owner: tuple[str, str] | None,
+    now: datetime,
+    partner: Team | None = None,
+    **sharing,
+) -> Post:
     """Share a post with a partner team, change or stop it: an editor's or admin's of the
-    owning team; the post's nudges stay as they are."""
+    owning team. The owner's nudges stay as they are; the co-owner's are planned, moved to a
+    new co-owner or dropped in the same transaction (``partner``: the partner team as the
+    caller read it, else read here when a co-owner's nudges are planned)."""
     member = team.member(actor)
     if member is None or member.role not in EDITING_ROLES:
         raise Refused("partner", _l("Your role in this team does not allow changing posts."))
-    return posts.share(post, actor=actor, **sharing)
+    after = posts.preview(
+        post, {"shared_with": partner_id, "co_owner_id": co_owner[0] if co_owner else None}
+    )
+    if partner is not None and partner.team_id == partner_id:
+        writes = plan.co_owner_writes(post, after, partner, now)
+    else:
+        writes = _with_co_owner(ReminderWrites(), post, after, now)
+    return posts.share(
+        post,
+        actor=actor,
+        partner_id=partner_id,
+        co_owner=co_owner,
+        now=now,
+        reminders=writes,
+        **sharing,
+    )
 
 
 def move(
@@ -247,6 +300,15 @@ def move(
         status="draft" if seen_status == "idea" else seen_status,
     )
     _check(team, actor, before, after)
+    writes = _replan(before, after, team, now)
+
+    def as_shared(current: Post) -> ReminderWrites:
+        # Only a shared post's move reads it (the blind write cannot): its co-owner's too.
+        moved = posts.preview(
+            current, {"due": due, "owner_id": after.owner_id, "status": after.status, "zone": zone}
+        )
+        return _with_co_owner(writes, current, moved, now)
+
     return posts.move(
         team.team_id,
         post_id,
@@ -258,12 +320,13 @@ def move(
         zone=zone,
         actor=actor,
         now=now,
-        reminders=_replan(before, after, team, now),
+        reminders=writes,
+        shared_reminders=as_shared,
     )
 
 
 def publish_shared(
-    post: Post, body: PostBody, team: Team, *, url: str, actor: str, now: datetime
+    post: Post, body: PostBody, team: Team, *, url: str, actor: str, actor_name: str, now: datetime
 ) -> Post:
     """A partner team's co-owner (or editor) marks a post ``team`` shared with it published,
     with that side's own link. Nothing else is theirs to change: the owning team's status rule
@@ -279,33 +342,52 @@ def publish_shared(
         summary=summary,
         body_fields={},
         actor=actor,
+        actor_name=actor_name,
         now=now,
         reminders=_replan(post, after, team, now),
     )
 
 
-def approve_shared(post: Post, body: PostBody, team: Team, *, actor: str, now: datetime) -> Post:
-    """An admin of the partner team a post of ``team`` is shared with approves it in review
-    (the caller checked the part): the partner's approval counts as the reviewer's."""
+def approve_shared(
+    post: Post,
+    body: PostBody,
+    team: Team,
+    *,
+    actor: str,
+    actor_name: str,
+    now: datetime,
+    kind: str = "approved",
+    text: str = "",
+) -> Post:
+    """An admin of the partner team a post of ``team`` is shared with approves it in review,
+    or asks for changes (``kind`` "changes", ``text`` saying what): the caller checked the
+    part. The partner's decision counts as the reviewer's, and its owner is told as by one;
+    ``actor_name`` names the partner person in the post's history and the owner's email."""
     if post.status != "in_review":
         raise Refused("status", _l("This post is not waiting for a review any more."))
-    after = posts.preview(post, {"status": "approved"})
+    summary = {"status": "approved" if kind == "approved" else "draft"}
+    after = posts.preview(post, summary)
+    notes = record.for_change(
+        team, post, after, actor=actor, now=now, kind=kind, text=text, actor_name=actor_name
+    )
     return posts.update(
         post,
         body,
-        summary={"status": "approved"},
+        summary=summary,
         body_fields={},
         actor=actor,
+        actor_name=actor_name,
         now=now,
-        kind="approved",
-        reminders=_replan(post, after, team, now),
+        kind=kind,
+        text=text,
+        reminders=Joined(_replan(post, after, team, now), notes),
     )
 
 
 def trash(post: Post, body: PostBody, team: Team, *, actor: str, now: datetime) -> None:
     after = posts.preview(post, {"deleted_at": now})
     _check(team, actor, post, after)
-    writes = plan.reminder_writes(post, after, team, now)
+    writes = _with_co_owner(plan.reminder_writes(post, after, team, now), post, after, now)
     posts.trash(post, body, actor=actor, now=now, reminders=writes)
 
 

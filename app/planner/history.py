@@ -52,6 +52,7 @@ NOTES = {
     "post_moved": _l("the post was moved"),
     "other_owner": _l("the post has another owner"),
     "left_team": _l("they are no longer in the team"),
+    "not_shared": _l("the post is no longer shared with their team"),
     "past_due": _l("past due: the overdue nudge went instead"),
     "superseded": _l("superseded by a more relevant nudge sent at the same time"),
     "one_a_day": _l("moved: overdue nudges come one a day"),
@@ -72,6 +73,8 @@ def note_label(code: str | None) -> str:
 
 def nudge_label(kind: str) -> str:
     """ "1 day before", "Overdue nudge 2", "Review request"… for a reminder's kind."""
+    if plan.for_co_owner(kind):
+        return str(_l("%(label)s (co-owner)", label=nudge_label(plan.base_kind(kind))))
     name, _dash, number = kind.partition("-")
     if name == "before":
         return str(plan.LEAD_LABELS.get(int(number), kind))

@@ -114,6 +114,7 @@ def share(team_id: str, post_id: str):
             team,
             actor=g.person.person_id,
             partner_id=partner.team_id if partner else None,
+            partner=partner,
             co_owner=(co_owner.person_id, co_owner.name) if co_owner else None,
             origin_name=team.name,
             shown={field: pair for field, pair in shown.items() if pair[0] != pair[1]},
@@ -191,7 +192,13 @@ def publish(team_id: str, origin_id: str, post_id: str):
         return error_page(409, _("Someone changed this post meanwhile: reload it."))
     try:
         changes.publish_shared(
-            post, body, origin, url=form.url.data, actor=g.person.person_id, now=now()
+            post,
+            body,
+            origin,
+            url=form.url.data,
+            actor=g.person.person_id,
+            actor_name=g.person.name,
+            now=now(),
         )
     except changes.Refused as refused:
         form.url.errors = [refused.message]
@@ -210,7 +217,9 @@ def approve(team_id: str, origin_id: str, post_id: str):
     if values.count(request.form.get("version")) != post.version:
         return error_page(409, _("Someone changed this post meanwhile: reload it."))
     try:
-        changes.approve_shared(post, body, origin, actor=g.person.person_id, now=now())
+        changes.approve_shared(
+            post, body, origin, actor=g.person.person_id, actor_name=g.person.name, now=now()
+        )
     except changes.Refused as refused:
         return error_page(409, refused.message)
     except posts.PostConflict:

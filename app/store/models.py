@@ -32,7 +32,7 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
     event           TEAM#<t>   EVENT#<event> LSI by_due    due_key   <start UTC>#<event>
     series template TEAM#<t>   SERIES#<template>
     playbook        TEAM#<t>   PLAYBOOK
-    reminder        TEAM#<t>   REMIND#<post>#<kind>
+    reminder        TEAM#<t>   REMIND#<post>#<kind>   (a shared post's co-owner's: co-<kind>)
                                    GSI due  DUE#<UTC day> / <due>#<t>#<post>#<kind> (while pending)
     health email    TEAM#<t>   HEALTH#<person>  an admin's weekly Cadence health email: a
                                    reminder of kind "health", in GSI due like one (while on)
@@ -48,7 +48,8 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
     sign-in token   TOKEN#<sha256 of token>    TOKEN   TTL
     used email link USED#<sha256 of payload>   USED   TTL (one-click nudge actions: single use)
     notification    PERSON#<p> NOTE#<time>#<id>  one thing that needs them (a mention, a comment
-                                   on their post, a review decision, a hand-over), until the
+                                   on their post, a review decision, a hand-over, a
+                                   partner's post to review), until the
                                    batch that lists it is sent                        TTL 14 days
     session         SESSION#<sha256 of id>     SESSION TTL
     rate counter    RATE#<scope>#<key>         <window start>   TTL
@@ -88,6 +89,10 @@ partner side (/t/T/shared/A/x)      owner's name): shown only if T's ``partners`
 posts team A shares with B          Query pk = TEAM#B, sk begins_with SHARED#A# (the mirrors
 (ending the partnership)            list the originals: every shared post has one, trashed
                                     or undated too), then per post GetItem and one transaction
+a co-owner's nudges of a post       Query pk = TEAM#A, sk begins_with REMIND#<post>#co-
+(unsharing, as a partnership ends)  (the share form and edits know the kinds: no read)
+a co-owner's member entry           GetItem TEAM#B (its ``members`` map): only for a co-owned
+(planning their nudges; the job)    post whose plan changes, and per ``co-`` reminder sent
 schedules of team T                 Query pk = TEAM#T, sk begins_with SCHEDULE#
 slots of schedule S from day D on   Query pk = TEAM#T, sk BETWEEN POST#S-<D> AND POST#S-~
 (extending, re-planning, skipping,  (a slot's id is <schedule>-<its occurrence's local date,
@@ -182,9 +187,16 @@ with its mirror (an unshared post's move stays one write). Sharing is conditiona
 the indexes, so the mirrors list every shared original. Ending a partnership reads B's
 mirrors of A's posts (Query pk = TEAM#B, sk begins_with SHARED#A#; and the reverse), then
 clears each original (version-conditional) and deletes its mirror in one transaction; the
-owning side keeps its posts (ending again finishes what a failure left). The co-owner gets no
-nudges yet: they would need B's member entry (zone, leads, quiet hours) at planning time and
-a job that sends A's reminders to a member of B.
+owning side keeps its posts (ending again finishes what a failure left). The co-owner is
+nudged too, by their own preferences: their reminders are kinds prefixed ``co-``
+(``TEAM#A / REMIND#<post>#co-before-240``, ``co-overdue-<n>``; never an escalation) in A's
+partition, so the post's timeline Query and every re-planning find them with the owner's.
+They are planned from the co-owner's entry in B's ``members`` map: one GetItem of TEAM#B when
+a co-owned post's deadline changes or a co-owner is named (``app.planner.changes``), written
+in the post's transaction; unsharing drops them in it, and ending the partnership drops them
+in each post's unsharing transaction (one Query of ``REMIND#<post>#co-`` first). The job reads
+TEAM#B once more (GetItem) for a ``co-`` reminder, and sends it only while A's ``partners``
+map names B, the post is shared with B and co-owned by that person, who is a member of B.
 
 Item sizes. DynamoDB refuses an item over 400 KB, and moto lets one through inside a
 transaction; every item therefore has a bound, from the limits the forms and the store apply,
@@ -590,6 +602,7 @@ class Activity(Model):
     # {field: [before, after]} for changes, as display-ready strings.
     changes = MapAttribute(default=dict)
     at = UTCDateTimeAttribute()
+    actor_name = UnicodeAttribute(null=True)  # a partner team's person: no member to look up
 
     @classmethod
     def prefix(cls, post_id: str) -> str:
@@ -971,7 +984,7 @@ class Notification(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    kind = UnicodeAttribute()  # mention, comment, approved, changes, handed
+    kind = UnicodeAttribute()  # mention, comment, approved, changes, handed, review
     team_id = UnicodeAttribute()
     post_id = UnicodeAttribute()
     title = UnicodeAttribute()
@@ -981,6 +994,10 @@ class Notification(Model):
     text = UnicodeAttribute(default="")  # the comment or review note, cut short
     at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
+    # A review asked of a partner team's admins (kind "review"): that team, and the version
+    # of the post their one-click decision is about.
+    partner_id = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
 
     @classmethod
     def prefix(cls) -> str:

@@ -7,7 +7,7 @@ every writer passes the post to ``_writing``, the one place that adds it.
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -166,11 +166,13 @@ def update(
     text: str = "",
     reminders: ReminderWrites | None = None,
     known_tags: Iterable[str] | None = (),
+    actor_name: str = "",
 ) -> Post:
     """Apply changes to a loaded post; raise PostConflict if it changed since it was loaded.
 
     The post's ``version`` is the one the editor saw: PynamoDB makes the write conditional on
-    it and increments it.
+    it and increments it. ``actor_name``: an actor who is no member of the post's team (a
+    partner team's person), named in its history.
     """
     # Compared as history shows them: channels in another order are the same channels.
     changes = {
@@ -202,7 +204,8 @@ def update(
         transaction.save(post, condition=Post.deleted_at.does_not_exist())
         if any(field in BODY_FIELDS for field in changes):
             transaction.save(body)
-        transaction.save(_entry(post, actor, kind, now, changes=changes, text=text))
+        named = {"actor_name": actor_name} if actor_name else {}
+        transaction.save(_entry(post, actor, kind, now, changes=changes, text=text, **named))
         _remember_tags(transaction, post, known_tags)
     return post
 
@@ -220,6 +223,7 @@ def move(
     actor: str,
     now: datetime,
     reminders: ReminderWrites | None = None,
+    shared_reminders: Callable[[Post], ReminderWrites] | None = None,
 ) -> Post:
     """Give a post a new due time without reading it first: one transaction.
 
@@ -231,7 +235,8 @@ def move(
     The blind write is also conditional on the post not being shared: a shared post's mirror
     needs the whole post, so when that write fails the post is read and, if it is shared and
     still as the view showed it, moved with its mirror (``_move_shared``). An unshared post
-    stays one write.
+    stays one write. ``shared_reminders`` gives the reminders for a shared post as read (its
+    co-owner's too), instead of ``reminders``.
     """
     owner = seen_owner or actor
     status = "draft" if seen_status == "idea" else seen_status
@@ -271,6 +276,8 @@ def move(
         shown = {"version": version, "due": seen_due, "owner_id": seen_owner}
         if not current or not _as_seen(current[Post], {**shown, "status": seen_status}):
             raise
+        if shared_reminders is not None:
+            reminders = shared_reminders(current[Post])
         return _move_shared(current[Post], post, changes, actor, now, reminders)
     post.version = version + 1
     return post
@@ -307,12 +314,14 @@ def share(
     shown: dict,
     actor: str,
     now: datetime,
+    reminders: ReminderWrites | None = None,
 ) -> Post:
     """Share a post with a partner team (``co_owner``: a member of that team, as (id, name),
     or None), move it to another partner, or stop sharing it (``partner_id`` None): the post,
-    its mirror put, moved or deleted, and an activity entry (``shown``: the change as history
-    shows it, names not ids), in one transaction conditional on the post's version and on the
-    teams being partners still (PostConflict otherwise)."""
+    its mirror put, moved or deleted, an activity entry (``shown``: the change as history
+    shows it, names not ids) and the co-owner's nudges (``reminders``), in one transaction
+    conditional on the post's version and on the teams being partners still (PostConflict
+    otherwise)."""
     before = post.shared_with
     if partner_id != before:
         post.partner_published_url = None
@@ -320,7 +329,7 @@ def share(
     post.co_owner_id, post.co_owner_name = co_owner if co_owner else (None, None)
     post.origin_name = origin_name if partner_id else None
     post.updated_at = now
-    with _writing(None, post) as transaction:
+    with _writing(reminders, post) as transaction:
         transaction.save(post, condition=Post.deleted_at.does_not_exist())
         if before and before != partner_id:
             transaction.delete(SharedPost(*SharedPost.key(before, post.team_id, post.post_id)))
