@@ -30,7 +30,7 @@ from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse  # noqa:
 
 from app import create_app, mail, store  # noqa: E402
 from app.config import Config  # noqa: E402
-from app.store import meter, people, posts, teams  # noqa: E402
+from app.store import meter, partners, people, posts, teams  # noqa: E402
 
 # Sign-in answers are not held back to an even time here (tests/test_auth.py checks that).
 TEST_CONFIG = Config(
@@ -352,6 +352,15 @@ class People:
             stored = teams.team(team.team_id)  # the model, as the invite route has it
             raw = teams.invite(stored, address=someone.email, role=role, invited_by="Test", now=now)
             teams.accept_invite(people.token(raw, now), someone, now)
+
+    def partner(self, team, other, other_admin):
+        """Make ``team`` and ``other`` partners: ``other_admin`` accepts ``team``'s invitation."""
+        now = self.now()
+        with self.app.app_context():
+            raw = partners.invite(
+                teams.team(team.team_id), address=other_admin.email, invited_by="Test", now=now
+            )
+            partners.accept(people.stored_token(raw), teams.team(other.team_id), other_admin, now)
 
     def post(self, team, *, owner, created_by, status: str, title: str = "Tasting recap", tags=()):
         """A post due in two days on Instagram, made as the app makes one (nudges planned,

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app import nudges
-from app.store import partners, people, reminders, teams
+from app.store import reminders
 from tests.browser.test_phone_and_accessibility import PHONE, fits_a_phone
 from tests.conftest import outbox
 
@@ -25,11 +25,7 @@ def test_the_co_owner_gets_a_nudge_that_opens_their_teams_page(
     sam = folks.person("sam@lumen.example.com", "Sam", language=language, zone="America/New_York")
     aurora, lumen = folks.team(giulia, "Cantina Aurora"), folks.team(tom, "Enoteca Lumen")
     folks.join(lumen, sam, "editor")
-    with app.app_context():
-        raw = partners.invite(
-            teams.team(aurora.team_id), address=tom.email, invited_by="x", now=folks.now()
-        )
-        partners.accept(people.stored_token(raw), teams.team(lumen.team_id), tom, folks.now())
+    folks.partner(aurora, lumen, tom)
     post = folks.post(aurora, owner=giulia, created_by=giulia, status="approved", title="Vendemmia")
 
     owner = page_as(giulia, viewport=PHONE)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from app import nudges
 from app.planner import changes
-from app.store import partners, people, posts, teams
+from app.store import posts, teams
 from tests.browser.test_notifications_in_browser import DESKTOP, WORDS, message_to
 from tests.browser.test_phone_and_accessibility import PHONE, fits_a_phone
 
@@ -27,11 +27,7 @@ def test_a_partner_admin_approves_from_the_email(
     ed = folks.person("ed@aurora.example.com", "Ed", language=language)
     aurora, lumen = folks.team(giulia, "Cantina Aurora"), folks.team(tom, "Enoteca Lumen")
     folks.join(aurora, ed, "editor")
-    with app.app_context():
-        raw = partners.invite(
-            teams.team(aurora.team_id), address=tom.email, invited_by="x", now=folks.now()
-        )
-        partners.accept(people.stored_token(raw), teams.team(lumen.team_id), tom, folks.now())
+    folks.partner(aurora, lumen, tom)
     post = folks.post(aurora, owner=ed, created_by=ed, status="draft", title="Vendemmia")
     with app.app_context():
         loaded, body = posts.load(aurora.team_id, post.post_id)

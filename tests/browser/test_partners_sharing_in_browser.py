@@ -5,7 +5,7 @@ own browser, sees it on Lumen's month with Aurora's name, and opens it."""
 import pytest
 from playwright.sync_api import expect
 
-from app.store import partners, people, posts, teams
+from app.store import posts
 from tests.browser.test_phone_and_accessibility import PHONE, fits_a_phone
 
 pytestmark = pytest.mark.browser
@@ -20,11 +20,7 @@ def test_a_post_shared_with_a_partner_shows_on_its_month(
     marta = folks.person("marta@lumen.example.com", "Marta", language=language)
     aurora, lumen = folks.team(giulia, "Cantina Aurora"), folks.team(tom, "Enoteca Lumen")
     folks.join(lumen, marta, "editor")
-    with app.app_context():
-        raw = partners.invite(
-            teams.team(aurora.team_id), address=tom.email, invited_by="x", now=folks.now()
-        )
-        partners.accept(people.stored_token(raw), teams.team(lumen.team_id), tom, folks.now())
+    folks.partner(aurora, lumen, tom)
     post = folks.post(aurora, owner=giulia, created_by=giulia, status="approved", title="Vendemmia")
 
     admin = page_as(giulia, viewport=PHONE)
