@@ -89,13 +89,7 @@ def invite(team_id: str):
     # so its timing does not tell whether the address is a team admin's.
     answer_at = time.monotonic() + settings().sign_in_answer_seconds
     address = form.email.data.lower()
-    if too_many_invitations(team, address):
-        form.email.errors.append(
-            _(
-                "Too many invitations were sent from this team or to this address. "
-                "Please try again later."
-            )
-        )
+    if too_many_invitations(team, address, form.email):
         return _page(team, invite_form=form, status=429, block="partner_invitations")
     try:
         raw = partners.invite(team, address=address, invited_by=g.person.person_id, now=now())

@@ -112,12 +112,21 @@ INVITATION_LIMITS = (
 )
 
 
-def too_many_invitations(team, address: str) -> bool:
+def too_many_invitations(team, address: str, field) -> bool:
+    """Whether this invitation goes over a limit (said on ``field``: the caller answers 429)."""
     keys = {"team": team.team_id, "inviter": g.person.person_id, "address": address}
-    return people.over_a_limit(
+    over = people.over_a_limit(
         ((scope, keys[key], allowed, window) for scope, key, allowed, window in INVITATION_LIMITS),
         now(),
     )
+    if over:
+        field.errors.append(
+            _(
+                "Too many invitations were sent from this team or to this address. "
+                "Please try again later."
+            )
+        )
+    return over
 
 
 def mail_or_withdraw(send, withdraw, field) -> bool:
@@ -152,13 +161,7 @@ def invite(team_id: str):
         already = {member.email for member in team.member_list()}
         if address in already:
             form.email.errors.append(_("%(email)s is already in this team.", email=address))
-        elif too_many_invitations(team, address):
-            form.email.errors.append(
-                _(
-                    "Too many invitations were sent from this team or to this address. "
-                    "Please try again later."
-                )
-            )
+        elif too_many_invitations(team, address, form.email):
             return _members_page(team, invite_form=form, status=429, block="invitations")
         else:
             try:
