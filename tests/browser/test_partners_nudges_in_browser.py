@@ -36,6 +36,8 @@ def test_the_co_owner_gets_a_nudge_that_opens_their_teams_page(
     form.locator("button[type=submit]").click()
     owner.locator("#share-form select[name=co_owner]").select_option(sam.person_id)
     owner.locator("#share-form button[type=submit]").click()
+    # The save answered before the reload (a reload during it is refused by the browser).
+    expect(owner.locator("#shared-with")).to_contain_text("Sam")
     owner.reload()
     expect(owner.locator("#nudges")).to_contain_text("→ Sam")
     fits_a_phone(owner)

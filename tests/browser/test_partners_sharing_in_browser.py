@@ -32,6 +32,8 @@ def test_a_post_shared_with_a_partner_shows_on_its_month(
     expect(admin.locator("#shared-with")).to_contain_text("Enoteca Lumen")
     admin.locator("#share-form select[name=co_owner]").select_option(marta.person_id)
     admin.locator("#share-form button[type=submit]").click()
+    # The save answered before the reload (a reload during it is refused by the browser).
+    expect(admin.locator("#shared-with")).to_contain_text("Marta")
     admin.reload()
     expect(admin.locator("#shared-with")).to_contain_text("Marta")
     fits_a_phone(admin)
