@@ -42,6 +42,11 @@ UNAVAILABLE = (
     503,
     {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "300"},
 )
+FAILED = (
+    "Something went wrong, try again later\n",
+    500,
+    {"Content-Type": "text/plain; charset=utf-8"},
+)
 STORE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
 NEW_FEED = "new_feed"  # the session key of a secret shown once, on the page after the POST
 
@@ -54,11 +59,14 @@ def feed(person_id: str, feed_id: str, token: str):
     """The calendar of a feed: no session, no cookie; the address is the key."""
     try:
         return _feed(person_id, feed_id, token)
+    # Failures are answered here, in plain text: the app's error page would start a session
+    # (its form token) for a calendar server that keeps no cookies.
     except STORE_ERRORS:
-        # Answered here, in plain text: the app's error page would start a session (its
-        # form token) for a calendar server that keeps no cookies.
         log.error("storage unavailable", exc_info=True)
         return Response(*UNAVAILABLE)
+    except Exception:
+        log.exception("the feed %s failed", request.path)  # the secret is redacted (logs.py)
+        return Response(*FAILED)
 
 
 def _feed(person_id: str, feed_id: str, token: str):
