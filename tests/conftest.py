@@ -46,8 +46,14 @@ ROME = ZoneInfo("Europe/Rome")
 # order (the deploy rehearsal's later tests read what its earlier ones did; module fixtures are
 # built once), except the files below, whose tests go to whichever worker is free. Their long
 # walks over every route are cut into SHARDS tests, so that no one test holds a worker for
-# minutes while the other waits.
-SPREAD_FILES = {"test_every_route.py", "test_injected_faults.py", "test_partners.py"}
+# minutes while the other waits. The accessibility file's axe runs (about 20 s for each
+# language and screen) are independent tests, spread as they are.
+SPREAD_FILES = {
+    "test_every_route.py",
+    "test_injected_faults.py",
+    "test_partners.py",
+    "test_phone_and_accessibility.py",
+}
 SHARDS = 4
 
 
