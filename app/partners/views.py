@@ -16,7 +16,7 @@ from app.auth import link_page, login_required, team_member
 from app.errors import error_page
 from app.forms import EmailForm, posted
 from app.store import Conflict, NotFound, partners, people, teams
-from app.teams import mail_or_withdraw, too_many_invitations
+from app.teams.invitations import mail_or_withdraw, too_many_invitations
 from app.web import link_to, now, render, settings, wants_fragment
 
 bp = Blueprint("partners", __name__)
