@@ -326,3 +326,40 @@ def test_the_emails_link_opens_the_post_after_signing_in(cantina, app):
     assert stranger.get(path).status_code == 302  # to sign in, remembering where to go
     with stranger.session_transaction() as session:
         assert session["next"] == path
+
+
+def test_a_decision_and_a_hand_over_in_one_save_make_one_batch_for_their_person(cantina):
+    """Two notes for one person in one change: DynamoDB refuses a transaction that names the
+    person's outbox twice, so the change must update it once for both."""
+    start = at(cantina)
+    post = posts.new_post(
+        cantina["team"].team_id,
+        title="Vendemmia",
+        zone="Europe/Rome",
+        created_by=cantina["marco"].person_id,
+        now=start,
+        due=start + timedelta(days=2),
+        owner_id=cantina["marco"].person_id,
+        channels=["Instagram"],
+        status="in_review",
+        reviewer_id=cantina["anna"].person_id,
+    )
+    from app.planner import changes
+
+    with cantina["app"].app_context():
+        changes.create(post, teams.team(post.team_id), start, copy="")
+        loaded, body = posts.load(post.team_id, post.post_id)
+        changes.update(
+            loaded,
+            body,
+            teams.team(post.team_id),
+            summary={"status": "approved", "owner_id": cantina["giulia"].person_id},
+            body_fields={},
+            actor=cantina["anna"].person_id,
+            now=start,
+        )
+    assert posts.load(post.team_id, post.post_id)[0].status == "approved"
+    run(cantina, start + timedelta(minutes=1))
+    (mail,) = mails_to(cantina, "giulia")
+    text = mail["text"]  # both notes, in one email
+    assert "handed this post over to you" in text and "approved your post" in text, text

@@ -48,9 +48,15 @@ class NoteWrites:
         return bool(self.notes)
 
     def add_to(self, transaction: TransactWrite) -> None:
+        # A transaction may name an item once: one change with two notes for one person (a
+        # review decision and a hand-over) updates that person's outbox once, for both.
+        outboxes: dict[str, tuple[int, datetime]] = {}
         for note, send_at in self.notes:
             transaction.save(note)
             person_id = note.pk.removeprefix("PERSON#")
+            count, earliest = outboxes.get(person_id, (0, send_at))
+            outboxes[person_id] = count + 1, min(earliest, send_at)
+        for person_id, (count, send_at) in outboxes.items():
             first = pending(Reminder(*outbox_key(person_id), due=send_at))
             transaction.update(
                 Reminder(*outbox_key(person_id)),
@@ -61,16 +67,21 @@ class NoteWrites:
                     Reminder.due.set(Reminder.due | send_at),
                     Reminder.due_bucket.set(Reminder.due_bucket | first.due_bucket),
                     Reminder.due_sk.set(Reminder.due_sk | first.due_sk),
-                    Reminder.notes.add(1),
+                    Reminder.notes.add(count),
                 ],
             )
 
 
 class Joined:
-    """Several sets of writes added to one transaction (a post change's reminders and notes)."""
+    """Several sets of writes added to one transaction (a post change's reminders and notes).
+    Their notes are added as one set, so that two sets with a note for the same person still
+    update that person's outbox once."""
 
     def __init__(self, *parts):
-        self.parts = [part for part in parts if part]
+        notes = [part for part in parts if isinstance(part, NoteWrites)]
+        others = [part for part in parts if part and not isinstance(part, NoteWrites)]
+        merged = NoteWrites([note for part in notes for note in part.notes])
+        self.parts = [*others, merged] if merged else others
 
     def __bool__(self) -> bool:
         return bool(self.parts)
