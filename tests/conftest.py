@@ -171,6 +171,26 @@ def _refuse_transactions_with_items_over_the_limit(event_name: str, request):
 
 
 @pytest.fixture
+def quick_transactions(monkeypatch):
+    """moto's TransactWriteItems deep-copies the whole table once for each item it names:
+    2,000 posts would take hours and 24 GB. The emulator's transactions (app/local, checked
+    against plain moto by tests/test_local_index.py) copy only what they change."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from app.local import transactions
+
+    if not transactions._moto:  # not installed in this process: install for this test only
+        monkeypatch.setitem(
+            transactions._moto, "transact_write_items", DynamoDBBackend.transact_write_items
+        )
+        monkeypatch.setattr(models, "copy", transactions._Copy())
+        monkeypatch.setattr(
+            DynamoDBBackend, "transact_write_items", transactions._transact_write_items
+        )
+
+
+@pytest.fixture
 def inject():
     """Add fault injectors for one test."""
     added = []

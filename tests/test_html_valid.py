@@ -146,7 +146,7 @@ def december(clock):
 
 
 @pytest.fixture
-def everything(app, december, cantina, inject):
+def everything(app, december, cantina, inject, quick_transactions):
     """Every page, fragment and email of a team with posts of every kind, as HTML by name."""
     folks, team, anna, bruno, carla = (
         cantina[key] for key in ("folks", "team", "anna", "bruno", "carla")
@@ -240,6 +240,12 @@ def everything(app, december, cantina, inject):
     docs.get(admin, imported, "csv-preview")
     docs.post(admin, imported, "csv-done-fragment", 200, htmx=True)
     docs.get(admin, imported, "csv-done")
+    # Past the first batch of 100 rows: the progress bar and its Continue form.
+    ideas = "title,status\n" + "".join(f"Idea {n},idea\n" for n in range(101))
+    sent = admin.post(upload, data={"file": (io.BytesIO(ideas.encode()), "ideas.csv")})
+    importing = sent.headers["Location"]
+    docs.post(admin, importing, "csv-importing-fragment", 200, htmx=True)
+    docs.get(admin, importing, "csv-importing")
 
     # Every GET page of the URL map, and each view's fragment for htmx.
     assert admin.get("/").status_code == 302

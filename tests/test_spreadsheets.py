@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from app.spreadsheets import csvfile
-from app.store import meter, posts, reminders
+from app.store import meter, posts, reminders, teams
 from tests.conftest import ROME
 
 
@@ -324,26 +324,6 @@ def test_importing_the_same_file_again_creates_nothing(cantina):
     assert "2 already there" in client.get(f"/t/{team.team_id}/import/{third}").text
 
 
-@pytest.fixture
-def quick_transactions(monkeypatch):
-    """moto's TransactWriteItems deep-copies the whole table once for each item it names:
-    2,000 posts would take hours and 24 GB. The emulator's transactions (app/local, checked
-    against plain moto by tests/test_local_index.py) copy only what they change."""
-    from moto.dynamodb import models
-    from moto.dynamodb.models import DynamoDBBackend
-
-    from app.local import transactions
-
-    if not transactions._moto:  # not installed in this process: install for this test only
-        monkeypatch.setitem(
-            transactions._moto, "transact_write_items", DynamoDBBackend.transact_write_items
-        )
-        monkeypatch.setattr(models, "copy", transactions._Copy())
-        monkeypatch.setattr(
-            DynamoDBBackend, "transact_write_items", transactions._transact_write_items
-        )
-
-
 def test_two_thousand_rows_import_in_twenty_batches_and_a_double_confirm_imports_once(
     cantina, quick_transactions
 ):
@@ -428,3 +408,64 @@ def test_an_import_is_its_uploaders_and_another_teams_id_is_not_found(cantina):
     assert client.get(f"/t/{other.team_id}/import/{import_id}").status_code == 404
     assert client.post(f"/t/{other.team_id}/import/{import_id}").status_code == 404
     assert _team_posts(team.team_id, folks) == []
+
+
+def test_a_batch_cut_off_half_way_and_confirmed_again_counts_its_rows_as_imported(
+    cantina, monkeypatch
+):
+    folks, team, giulia = cantina["folks"], cantina["team"], cantina["giulia"]
+    day = _it(_days_ahead(folks, 5))
+    rows = [f"{day};{hour:02d}:00;Post {hour};Blog;;;;;" for hour in (9, 10, 11)]
+    client = folks.client_for(giulia)
+    import_id = _import_id(_upload(client, team.team_id, _italian_file(folks, rows)))
+    url = f"/t/{team.team_id}/import/{import_id}"
+    # The request dies after writing the first row (Lambda's timeout, a lost connection).
+    from app.planner import changes
+
+    written = changes.import_post
+
+    def dies_on_the_second(post, *args, **kwargs):
+        if len(_team_posts(team.team_id, folks)) == 1:
+            raise RuntimeError("the request was cut off")
+        return written(post, *args, **kwargs)
+
+    monkeypatch.setattr(changes, "import_post", dies_on_the_second)
+    assert client.post(url).status_code == 500
+    monkeypatch.setattr(changes, "import_post", written)
+    assert _confirm_all(client, team.team_id, import_id) == 1
+    result = client.get(url).text
+    assert "3 posts imported." in result and "already there" not in result
+    assert len(_team_posts(team.team_id, folks)) == 3
+
+
+def test_rows_the_team_no_longer_allows_when_confirmed_are_left_out_with_their_reason(cantina):
+    """Checked at upload, confirmed later: meanwhile an owner left, the uploader lost the
+    role an approved row needs, the team's tags filled up. Those rows are left out, said row
+    by row; the others are written; confirming never sticks on a 409 or a 500."""
+    folks, team, giulia, marco = (cantina[key] for key in ("folks", "team", "giulia", "marco"))
+    teams.change_role(team.team_id, marco.person_id, "admin")
+    day = _it(_days_ahead(folks, 5))
+    lines = [
+        f"{day};09:00;Di Carla;Instagram;carla@example.com;Bozza;;;",
+        f"{day};10:00;Approvato;Instagram;Marco Bianchi;Approvato;;;",
+        f"{day};11:00;Con un tag nuovo;Instagram;;Bozza;#nuovo;;",
+        f"{day};12:00;Va bene;Instagram;;Bozza;;;",
+    ]
+    teams.change_role(team.team_id, cantina["carla"].person_id, "editor")
+    client = folks.client_for(marco)
+    import_id = _import_id(_upload(client, team.team_id, _italian_file(folks, lines)))
+    url = f"/t/{team.team_id}/import/{import_id}"
+    assert "4 new posts" in client.get(url).text
+    teams.remove_member(team.team_id, cantina["carla"].person_id)
+    teams.change_role(team.team_id, marco.person_id, "editor")
+    full = teams.team(team.team_id)
+    full.tags = {f"tag{n}" for n in range(teams.MAX_TEAM_TAGS)}
+    full.save()
+    assert _confirm_all(client, team.team_id, import_id) == 1
+    result = client.get(url).text
+    assert "1 post imported." in result and "3 rows with errors were left out." in result
+    assert "no longer in the team" in result and "at most 200 tags" in result
+    assert "Only the post" in result  # the status rule, as the editor Marco is now
+    assert [post.title for post in _team_posts(team.team_id, folks)] == ["Va bene"]
+    fragment = client.get(url, headers={"HX-Request": "true"}).text
+    assert "import-errors" in fragment

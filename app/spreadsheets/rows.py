@@ -95,6 +95,36 @@ def _title_problem(title: str) -> str | None:
     return None
 
 
+def team_tags_full() -> str:
+    return _(
+        "A team keeps at most %(limit)d tags: reuse the team's tags, or ask an "
+        "admin to remove some in the team's settings.",
+        limit=MAX_TEAM_TAGS,
+    )
+
+
+def left_out_now(team: Team, row: dict) -> str | None:
+    """Why a row checked at upload cannot be written as its import is confirmed: the team
+    changed in between (its owner left, its tags filled up). None if it still can."""
+    if row["owner_id"] and team.member(row["owner_id"]) is None:
+        return _("The post's owner is no longer in the team.")
+    if len(set(team.tags or ()) | set(row["tags"])) > MAX_TEAM_TAGS:
+        return team_tags_full()
+    return None
+
+
+def left_out(row: dict, problem: str) -> dict:
+    """A row confirmed but not written, as its chunk keeps it: only what the result page
+    lists, so that its reason never makes the chunk larger than the row made it."""
+    return {
+        "line": row["line"],
+        "title": row["title"],
+        "post_id": row["post_id"],
+        "errors": [problem],
+        "state": "error",
+    }
+
+
 class Checker:
     """Checks a file's rows for a team and its uploader, one after the other (a duplicate
     row and the team's tags depend on the rows before)."""
@@ -248,13 +278,7 @@ class Checker:
                 )
             )
         elif len(self.tags | tags) > MAX_TEAM_TAGS:
-            errors.append(
-                _(
-                    "A team keeps at most %(limit)d tags: reuse the team's tags, or ask an "
-                    "admin to remove some in the team's settings.",
-                    limit=MAX_TEAM_TAGS,
-                )
-            )
+            errors.append(team_tags_full())
         return tags
 
     def _as_a_post(self, row: dict) -> list[str]:

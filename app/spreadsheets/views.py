@@ -17,7 +17,7 @@ from app.errors import error_page
 from app.planner import Filters, changes, periods, today, viewer_zone
 from app.spreadsheets import csvfile, rows
 from app.spreadsheets.forms import UploadForm
-from app.store import imports, keys, posts
+from app.store import imports, keys, posts, teams
 from app.web import go, now, render, wants_fragment
 
 bp = Blueprint("spreadsheets", __name__)
@@ -240,8 +240,16 @@ def run(team_id: str, import_id: str):
         busy = header.state != "done"
     else:
         try:
-            created, found, handled = _import_chunk(header, number, moment)
-            imports.finish_chunk(header, number, holder, created=created, found=found, rows=handled)
+            created, found, left_out, handled = _import_chunk(header, number, moment)
+            imports.finish_chunk(
+                header,
+                number,
+                holder,
+                created=created,
+                found=found,
+                left_out=left_out,
+                rows=handled,
+            )
         except imports.ImportBusy:  # its lease ran out meanwhile, and another took over
             busy = True
         except posts.PostConflict:  # a post's write met another at that moment: try again
@@ -262,22 +270,43 @@ def _release(header, number: int, holder: str) -> None:
         imports.release(header, number, holder)
 
 
-def _import_chunk(header, number: int, moment) -> tuple[int, int, int]:
-    """Write a chunk's new rows as posts, with their nudges: (written, found there, rows)."""
-    team, created, found = g.team, 0, 0
-    new = [
-        row
-        for row in imports.chunk(header.team_id, header.import_id, number)
-        if row["state"] == "new"
-    ]
-    for row in new:
-        post = rows.as_post(team, row, header.created_by, moment)
-        body = {"copy": row["copy"], "notes": row["notes"], "published_url": row["published_url"]}
-        if changes.import_post(post, team, moment, **body):
-            created += 1
-            team.tags = set(team.tags or ()) | set(post.tags or ())  # the next row's known tags
-        elif imports.existing_posts(team.team_id, [post.post_id]):
-            found += 1
-        else:  # the write was cancelled for another reason (a transaction conflict)
-            raise posts.PostConflict("the post was not written")
-    return created, found, len(new)
+def _import_chunk(header, number: int, moment) -> tuple[int, int, int, int]:
+    """Write a chunk's new rows as posts, with their nudges: (written, found there, left out,
+    rows). A row the team no longer allows (checked at upload, the team changed since) is
+    left out with its reason, kept in its chunk for the result page."""
+    tally = {"created": 0, "found": 0, "left out": 0}
+    chunk = imports.chunk(header.team_id, header.import_id, number)
+    new = [index for index, row in enumerate(chunk) if row["state"] == "new"]
+    for index in new:
+        outcome, problem = _import_row(header, chunk[index], moment)
+        tally[outcome] += 1
+        if problem:
+            chunk[index] = rows.left_out(chunk[index], str(problem))
+    if tally["left out"]:
+        imports.save_chunk(header, number, chunk)
+    return tally["created"], tally["found"], tally["left out"], len(new)
+
+
+def _import_row(header, row: dict, moment) -> tuple[str, str | None]:
+    """What became of one row, and why it was left out if it was."""
+    team = g.team
+    post = rows.as_post(team, row, header.created_by, moment)
+    post.import_id = header.import_id
+    body = {"copy": row["copy"], "notes": row["notes"], "published_url": row["published_url"]}
+    if problem := rows.left_out_now(team, row):
+        return "left out", problem
+    try:
+        written = changes.import_post(post, team, moment, **body)
+    except changes.Refused as refused:  # the uploader's role changed since the upload
+        return "left out", refused.message
+    if written:
+        team.tags = set(team.tags or ()) | set(post.tags or ())  # the next row's known tags
+        return "created", None
+    there = imports.existing_posts(team.team_id, [post.post_id])
+    if post.post_id in there:  # this import wrote it before it was cut off, or another did
+        return ("created" if there[post.post_id] == header.import_id else "found"), None
+    # Refused for another reason: the team's tags changed meanwhile, or a write met another.
+    team.tags = teams.team(team.team_id).tags
+    if problem := rows.left_out_now(team, row):
+        return "left out", problem
+    raise posts.PostConflict("the post was not written")

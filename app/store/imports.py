@@ -42,15 +42,22 @@ def save(header: CsvImport, chunks: list[list[dict]]) -> None:
     """Write an upload's chunks, then its header (a header is only ever seen whole)."""
     with CsvImportChunk.batch_write() as batch:
         for number, rows in enumerate(chunks):
-            batch.save(
-                CsvImportChunk(
-                    *CsvImportChunk.key(header.team_id, header.import_id, number),
-                    rows=encode(rows),
-                    expires_at=header.expires_at,
-                )
-            )
+            batch.save(_chunk(header, number, rows))
     header.chunk_count = len(chunks)
     header.save(condition=CsvImport.pk.does_not_exist())
+
+
+def save_chunk(header: CsvImport, number: int, rows: list[dict]) -> None:
+    """Rewrite a claimed chunk with rows its confirmation left out (their reasons in them)."""
+    _chunk(header, number, rows).save()
+
+
+def _chunk(header: CsvImport, number: int, rows: list[dict]) -> CsvImportChunk:
+    return CsvImportChunk(
+        *CsvImportChunk.key(header.team_id, header.import_id, number),
+        rows=encode(rows),
+        expires_at=header.expires_at,
+    )
 
 
 def encode(rows: list[dict]) -> str:
@@ -118,7 +125,14 @@ def claim(header: CsvImport, now: datetime, holder: str) -> int:
 
 
 def finish_chunk(
-    header: CsvImport, number: int, holder: str, *, created: int, found: int, rows: int
+    header: CsvImport,
+    number: int,
+    holder: str,
+    *,
+    created: int,
+    found: int,
+    left_out: int,
+    rows: int,
 ) -> None:
     """Mark a claimed chunk written with its counts (conditional on the claim still holding);
     the last one finishes the import."""
@@ -130,6 +144,7 @@ def finish_chunk(
                     CsvImport.chunks_done.set(number + 1),
                     CsvImport.created.add(created),
                     CsvImport.found.add(found),
+                    CsvImport.left_out.add(left_out),
                     CsvImport.rows_done.add(rows),
                     CsvImport.lease_until.remove(),
                     CsvImport.lease_holder.remove(),
@@ -152,15 +167,15 @@ def release(header: CsvImport, number: int, holder: str) -> None:
         )
 
 
-def existing_posts(team_id: str, post_ids: Iterable[str]) -> set[str]:
-    """Which of these post ids exist in the team (trashed ones too): BatchGetItem, 100 keys
-    a call."""
+def existing_posts(team_id: str, post_ids: Iterable[str]) -> dict[str, str]:
+    """Which of these post ids exist in the team (trashed ones too), each with the id of the
+    import that wrote it ("" if none did): BatchGetItem, 100 keys a call."""
     wanted = sorted(set(post_ids))
-    found = set()
+    found = {}
     for start in range(0, len(wanted), BATCH_KEYS):
         batch = [Post.key(team_id, post_id) for post_id in wanted[start : start + BATCH_KEYS]]
         for raw in people.batch_get({Post.Meta.table_name: batch}):
-            found.add(raw["post_id"]["S"])
+            found[raw["post_id"]["S"]] = raw.get("import_id", {}).get("S", "")
     return found
 
 

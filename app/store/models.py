@@ -460,6 +460,9 @@ class Post(Model):
     co_owner_name = UnicodeAttribute(null=True)
     partner_published_url = UnicodeAttribute(null=True)
     origin_name = UnicodeAttribute(null=True)
+    # The CSV import that wrote the post: a confirm cut off half-way and pressed again finds
+    # its own posts in place and still counts them as imported, not as already there.
+    import_id = UnicodeAttribute(null=True)
 
     by_due = ByDue()
     ideas = Ideas()
@@ -782,6 +785,7 @@ class CsvImport(Model):
     chunks_done = NumberAttribute(default=0)
     created = NumberAttribute(default=0)  # posts written by the import
     found = NumberAttribute(default=0)  # rows whose post was there when written
+    left_out = NumberAttribute(default=0)  # rows the team no longer allowed when confirmed
     rows_done = NumberAttribute(default=0)  # new rows handled so far (the progress shown)
     lease_until = UTCDateTimeAttribute(null=True)  # a request is writing chunk chunks_done
     lease_holder = UnicodeAttribute(null=True)  # which request (a random id)
