@@ -119,7 +119,8 @@ def test_a_note_in_quiet_hours_arrives_when_they_end_in_the_recipient_zone(canti
     assert not mails_to(cantina, "giulia")
     run(cantina, morning + timedelta(hours=7))
     (mail,) = mails_to(cantina, "giulia")
-    assert "23:00 Anna Rossi mentioned you" in mail["text"]  # the recipient's local time
+    # The recipient's local time, and the day: the note waited the night.
+    assert "Yesterday 23:00 Anna Rossi mentioned you" in mail["text"]
 
 
 def test_a_kind_switched_off_sends_nothing(cantina):

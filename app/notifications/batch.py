@@ -9,9 +9,7 @@ note recorded while a batch goes out waits for the next one, at least 15 minutes
 """
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from flask_babel import force_locale, gettext, ngettext
 from pynamodb.exceptions import UpdateError
 
@@ -93,7 +91,6 @@ def _wanted(job, person: Person, note: Notification) -> bool:
 def message(person: Person, notes: list[Notification], now: datetime):
     """One email listing the notes, grouped by post (newest activity first within a post),
     in the person's language, times in their zone."""
-    zone = ZoneInfo(person.zone)
     teams = {team_id: entry["name"] for team_id, entry in person.team_entries().items()}
     with force_locale(person.language):
         by_post: dict[tuple[str, str], list[Notification]] = {}
@@ -109,7 +106,8 @@ def message(person: Person, notes: list[Notification], now: datetime):
                     {
                         "what": _what(note),
                         "text": note.text,
-                        "at": format_time(note.at, "HH:mm", tzinfo=zone, locale=person.language),
+                        # Notes can wait a night (quiet hours): "Yesterday 22:10", not "22:10".
+                        "at": when(note.at, person, now),
                     }
                     for note in found
                 ],
