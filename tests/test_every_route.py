@@ -110,6 +110,8 @@ rule                                     method by       anonymous outsider view
 /t/<team_id>/events/<event_id>           GET    team     sign-in   404      ok      ok      ok
 /t/<team_id>/events/<event_id>           POST   team     sign-in   404      403     ok      ok
 /t/<team_id>/events/<event_id>/cancel    POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/events/<event_id>/share     POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/shared-events/<origin_id>/<event_id> GET team sign-in 404     ok      ok      ok
 /t/<team_id>/series                      GET    team     sign-in   404      403     403     ok
 /t/<team_id>/series                      POST   team     sign-in   404      403     403     ok
 /t/<team_id>/schedules                   GET    team     sign-in   404      ok      ok      ok
@@ -555,6 +557,11 @@ FORMS = {
         "series": "remove",
         "version": str(events.load(side.team.team_id, values["event_id"]).version),
     },
+    # Unsharing (the team may have no partner): allowed, and it writes the event.
+    "events.share": lambda side, values, client: {
+        "partner": "",
+        "version": str(events.load(side.team.team_id, values["event_id"]).version),
+    },
     "events.save_template": lambda side, values, client: _with_name(
         _shown(
             side.admin_client(),
@@ -641,6 +648,30 @@ def _sharing_partner(world: World, status: str) -> tuple[str, str]:
             now=folks.now(),
         )
     return team.team_id, post.post_id
+
+
+def _sharing_partner_event(world: World, partner_id: str) -> str:
+    """An event of A's partner ``partner_id`` shared with A: its id."""
+    moment = world.folks.now() + timedelta(days=20)
+    with world.app.app_context():
+        event = events.new_event(
+            partner_id,
+            keys.new_id(),
+            created_by="partner",
+            now=world.folks.now(),
+            title="Shared fair",
+            starts_at=moment,
+            ends_at=moment + timedelta(hours=3),
+            zone="Europe/Rome",
+        )
+        events.create(event)
+        events.share(
+            events.load(partner_id, event.event_id),
+            partner_id=world.a.team.team_id,
+            origin_name="Partner",
+            now=world.folks.now(),
+        )
+    return event.event_id
 
 
 def _form_for(endpoint: str, method: str, side: Side, values: dict, client):
@@ -866,6 +897,13 @@ class Targets:
             editor = a.people["editor"]
             feed, secret = self._item(endpoint, lambda: a.new_feed(editor))
             return {"person_id": editor.person_id, "feed_id": feed.feed_id, "token": secret}
+        if endpoint == "events.shared":  # a partner's event shared with A
+            origin_id = self._shared(endpoint)[0]
+            event_id = self._item(
+                ("an event shared with A", origin_id),
+                lambda: _sharing_partner_event(self.world, origin_id),
+            )
+            return {"team_id": a.team.team_id, "origin_id": origin_id, "event_id": event_id}
         if endpoint.startswith("sharing.") and "origin_id" in params(rule):
             origin_id, post_id = self._shared(endpoint)
             return {"team_id": a.team.team_id, "origin_id": origin_id, "post_id": post_id}

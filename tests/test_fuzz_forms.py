@@ -572,6 +572,35 @@ def _shared_address(w: World) -> dict:
     return {"origin_id": shared["team_id"], "post_id": shared["post_id"]}
 
 
+def _shared_event_address(w: World) -> dict:
+    """The other team's event shared with Anna's team (made again when a partnership ended
+    unshared it)."""
+    origin_id = _shared_post(w)["team_id"]
+    made = w.cast.get("shared_event")
+    stored = events.load(origin_id, made.event_id) if made is not None else None
+    if stored is None or stored.shared_with != w.team_id:
+        now = w.folks.now()
+        made = events.new_event(
+            origin_id,
+            keys.new_id(),
+            created_by=w.id("eve"),
+            now=now,
+            title="Joint tasting",
+            starts_at=now + timedelta(days=10),
+            ends_at=now + timedelta(days=10, hours=3),
+            zone="Europe/Rome",
+        )
+        events.create(made)
+        events.share(
+            events.load(origin_id, made.event_id),
+            partner_id=w.team_id,
+            origin_name="Other",
+            now=now,
+        )
+        w.cast["shared_event"] = made
+    return {"origin_id": origin_id, "event_id": made.event_id}
+
+
 def _feed_id(w: World) -> str:
     """Anna's first calendar feed (made when she has none: revoking one uses it up)."""
     anna = people.person(w.id("anna"))
@@ -752,6 +781,15 @@ ROUTES: dict[str, Inputs] = {
         form=lambda w: {"series": one("remove", "keep", "both"), **_event_version(w)},
         who="bruno",
     ),
+    # The partner is the other team (made Anna's team's partner first).
+    "POST events.share": Inputs(
+        form=lambda w: {
+            "partner": one("", _shared_post(w)["team_id"], "nope"),
+            **_event_version(w),
+        },
+        who="bruno",
+    ),
+    "GET events.shared": Inputs(paths=_shared_event_address, who="carla"),
     "GET events.templates": Inputs(query=lambda w: {"template": maybe("tasting", "new", "x")}),
     "POST events.save_template": Inputs(form=_template_form),
     "GET playbook.show": Inputs(query=lambda w: {"welcome": maybe("1", "0")}),

@@ -48,6 +48,7 @@ from app.store.models import (
     Schedule,
     SeriesTemplate,
     Session,
+    SharedEvent,
     SharedPost,
     SignInToken,
     Team,
@@ -325,6 +326,7 @@ def test_the_largest_event_and_series_template_stay_under_the_limit(app):
         state="cancelled",
     )
     event.version = 10**9
+    event.shared_with, event.origin_name = "b" * 16, WIDE * TEAM_NAME
     step = {
         "step": "s" * events.MAX_STEP_ID,
         "label": WIDE * _longest(StepForm.label),
@@ -342,6 +344,7 @@ def test_the_largest_event_and_series_template_stay_under_the_limit(app):
         now=now,
     )
     assert _size(event) < 12_000
+    assert _size(SharedEvent.of(event)) < 2_500  # its partner's mirror: no notes
     assert _size(template) < LIMIT / 4
 
 
@@ -430,7 +433,7 @@ def test_the_small_items_stay_small(app):
         ),
     ]
     written = {type(item) for item in items} | {Person, Team, Post, PostBody, Activity}
-    written |= {Event, SeriesTemplate}  # measured at their limits above
+    written |= {Event, SharedEvent, SeriesTemplate}  # measured at their limits above
     written |= {Playbook}  # test_the_largest_playbook_stays_well_under_the_limit
     written |= {Schedule}  # test_the_largest_schedule_stays_under_the_limit
     written |= {Notification}  # test_a_notification_stays_small

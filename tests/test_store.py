@@ -210,6 +210,7 @@ def test_every_team_scoped_key_starts_with_the_team(app):
         "Playbook": (),
         "Reminder": ("X", "before"),
         "SharedPost": ("A", "X"),
+        "SharedEvent": ("A", "X"),
         "CsvImportChunk": ("X", 1),
     }
     team_keys = [

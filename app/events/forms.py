@@ -335,3 +335,23 @@ class TemplateForm(Form):
                 )
             )
         return built
+
+
+class ShareForm(Form):
+    """Whom an event is shared with: one of the team's partners, or none."""
+
+    # Checked below, with a message of its own rather than WTForms' "Not a valid choice"; its
+    # id is not the event form's free-text partner's, on the same page.
+    partner = SelectField(_l("Share with"), validate_choice=False, id="share-partner")
+    version = HiddenField()
+
+    def __init__(self, formdata=None, *, partners: dict[str, dict], **values):
+        super().__init__(formdata, **values)
+        ordered = sorted(partners.items(), key=lambda pair: pair[1]["name"].casefold())
+        self.partner.choices = [SelectChoice("", _l("Not shared"))] + [
+            SelectChoice(team_id, entry["name"]) for team_id, entry in ordered
+        ]
+
+    def validate_partner(self, field) -> None:
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(_l("Choose one of your partner teams, or “Not shared”."))

@@ -1,5 +1,6 @@
 """Events: the list, a new event with its series (previewed, then planned), the event page
-(edit: its series follows; cancel: its drafts go or stay) and the team's series templates."""
+(edit: its series follows; cancel: its drafts go or stay; share with a partner team), the
+partner team's read-only page of a shared event, and the team's series templates."""
 
 from zoneinfo import ZoneInfo
 
@@ -7,11 +8,12 @@ from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 
+from app import values
 from app.auth import RANKS, team_member
 from app.errors import error_page
 from app.events import series
-from app.events.forms import EventForm, TemplateForm
-from app.store import events, keys
+from app.events.forms import EventForm, ShareForm, TemplateForm
+from app.store import events, keys, sharing
 from app.store.events import EventConflict
 from app.web import go, now, render
 
@@ -178,10 +180,22 @@ def create(team_id: str):
 # The event page ----------------------------------------------------------------------------
 
 
-def _page(event, *, form=None, status=200, cancel_error=None, conflict=None):
+def _share_form(event, formdata=None) -> ShareForm:
+    return ShareForm(
+        formdata,
+        partners=g.team.partner_entries(),
+        partner=event.shared_with or "",
+        version=str(event.version),
+    )
+
+
+def _page(event, *, form=None, status=200, cancel_error=None, conflict=None, share_form=None):
     can_edit = RANKS[g.role] >= RANKS["editor"]
     if form is None and can_edit and event.state != "cancelled":
         form = EventForm.for_event(event, members=_members(), templates=[])
+    partners = g.team.partner_entries()
+    if share_form is None and can_edit and partners:
+        share_form = _share_form(event)
     return render(
         "events/show.html",
         status=status,
@@ -196,6 +210,8 @@ def _page(event, *, form=None, status=200, cancel_error=None, conflict=None):
         conflict=conflict,
         moment=now(),
         zone=ZoneInfo(g.person.zone),
+        shared_with=partners.get(event.shared_with) if event.shared_with else None,
+        share_form=share_form if can_edit else None,
     )
 
 
@@ -308,6 +324,49 @@ def cancel(team_id: str, event_id: str):
             "warning",
         )
     return go(url_for("events.show", team_id=team_id, event_id=event_id))
+
+
+# Sharing with a partner team ---------------------------------------------------------------
+
+
+@bp.post("/t/<team_id>/events/<event_id>/share")
+@team_member("editor")
+def share(team_id: str, event_id: str):
+    """Share the event with one of the team's partners, or stop sharing it: its series posts
+    are not shared with it (each is shared from its own panel)."""
+    event = _loaded(team_id, event_id)
+    form = _share_form(event, request.form)
+    if not form.validate():
+        return _page(event, status=422, share_form=form)
+    if values.count(form.version.data) != event.version:
+        return _stale(event)
+    chosen = form.partner.data or None
+    if chosen != event.shared_with:
+        try:
+            events.share(event, partner_id=chosen, origin_name=g.team.name, now=now())
+        except EventConflict:
+            return _stale(_loaded(team_id, event_id))
+    flash(_("Sharing saved.") if chosen else _("No longer shared."), "success")
+    return go(url_for("events.show", team_id=team_id, event_id=event_id))
+
+
+@bp.get("/t/<team_id>/shared-events/<origin_id>/<event_id>")
+@team_member()
+def shared(team_id: str, origin_id: str, event_id: str):
+    """An event a partner team shares with this one: what it says, read-only."""
+    found = sharing.shared_event(g.team, origin_id, event_id)
+    if found is None:
+        abort(404)
+    event, origin = found
+    owner = origin.member(event.owner_id) if event.owner_id else None
+    return render(
+        "events/shared.html",
+        team=g.team,
+        partner=g.team.partner_entries()[origin_id],
+        event=event,
+        owner_name=owner.name if owner else "",
+        local_start=series.local_start(event),
+    )
 
 
 # Series templates --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from app.planner import changes, history, periods
 from app.planner.board import Board, overdue
 from app.planner.forms import CHANNEL_LIMITS, TITLE_LIMITS, PostForm, channel_warnings, merge
 from app.store import NotFound, people, posts, reminders, teams
-from app.store.models import Event, Post, PostBody
+from app.store.models import Event, Post, PostBody, SharedEvent, SharedPost
 from app.store.posts import PostConflict
 from app.web import TemplateMacros, go, now, render, wants_fragment
 
@@ -142,11 +142,14 @@ def _view_context(team, filters: Filters, *, days, month=None, **context) -> dic
 
 def _with_shared(team, start, end, filters: Filters) -> tuple[list, list[Event]]:
     """The team's posts in [start, end) the filters keep, with its partners' posts shared with
-    it (while still partners), and its events: one Query (``posts.calendar_with_shared``)."""
-    found_posts, found_events, shared = posts.calendar_with_shared(team.team_id, start, end)
+    it (while still partners), and its events with its partners' shared events (likewise):
+    one Query (``posts.calendar_items``)."""
+    found = posts.calendar_items(team.team_id, start, end)
     partners = team.partner_entries()
-    found = [*found_posts, *(item for item in shared if item.origin_team_id in partners)]
-    return [post for post in found if filters.keep(post)], found_events
+    shared = [item for item in found[SharedPost] if item.origin_team_id in partners]
+    shown_events = [item for item in found[SharedEvent] if item.origin_team_id in partners]
+    kept = [post for post in [*found[Post], *shared] if filters.keep(post)]
+    return kept, [*found[Event], *shown_events]
 
 
 def _by_day(found: list[Post], zone: ZoneInfo) -> dict[date, list[Post]]:

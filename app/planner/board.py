@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from app.i18n import STATUS_LABELS
 from app.planner import periods
-from app.store.models import Member, Post, SharedPost
+from app.store.models import Member, Post, SharedEvent, SharedPost
 
 OWNER_COLOURS = 8
 DONE = ("published", "skipped")
@@ -90,6 +90,14 @@ class Board:
         self._shared_url = url_for(
             "sharing.show", team_id="TEAM-ID", origin_id="ORIGIN-ID", post_id="POST-ID"
         )
+
+    def partner_of(self, event) -> tuple[str, str] | None:
+        """The name and colour a partner's shared event shows with (its band); None for the
+        team's own event."""
+        if not isinstance(event, SharedEvent):
+            return None
+        fallback = (escape(event.origin_name or ""), "shared")
+        return self._partners.get(event.origin_team_id, fallback)
 
     def chip(self, post: Post | SharedPost) -> Markup:
         values = post.attribute_values  # read once: the descriptors are slow in a loop of 200

@@ -4,7 +4,8 @@ An event is in the ``by_due`` index by its start, so the calendar views' one Que
 with the posts (``posts.calendar_between``). The posts of its series are ordinary posts whose
 ids start with the event's (``posts.planned_by``); only ``app/planner/changes.py`` writes them.
 Every write here is conditional: a new item on its absence, a change on the version the
-editor saw (``EventConflict`` otherwise).
+editor saw (``EventConflict`` otherwise). An event shared with a partner team also writes its
+mirror (``SharedEvent``) with every change, in one transaction (``_write``).
 """
 
 from datetime import datetime
@@ -12,7 +13,7 @@ from datetime import datetime
 from pynamodb.transactions import TransactWrite
 
 from app.store import Conflict, connection, keys, lost_conditions_raise, posts
-from app.store.models import Event, Post, SeriesTemplate
+from app.store.models import Event, Post, SeriesTemplate, SharedEvent, Team
 
 # Limits the forms apply (tests/test_size_limits.py measures the items at them).
 MAX_TITLE, MAX_PLACE, MAX_PARTNER, MAX_NOTES = 200, 200, 100, 2000
@@ -80,9 +81,48 @@ def save(event: Event, *, now: datetime, **fields) -> Event:
         setattr(event, name, value)
     event.updated_at = now
     event.place_in_calendar()
-    with lost_conditions_raise(EventConflict("the event changed meanwhile")):
-        event.save(condition=Event.pk.exists())
+    _write(event)
     return event
+
+
+def share(event: Event, *, partner_id: str | None, origin_name: str, now: datetime) -> Event:
+    """Share an event with a partner team, move it to another partner, or stop sharing it
+    (``partner_id`` None): the event and its mirror put, moved or deleted in one transaction,
+    conditional on the event's version and on the teams being partners still
+    (EventConflict otherwise). Only the event: its series posts are shared one by one."""
+    before = event.shared_with
+    event.shared_with = partner_id
+    event.origin_name = origin_name if partner_id else None
+    event.updated_at = now
+    gone = before if before and before != partner_id else None
+    _write(event, gone_from=gone, sharing=True)
+    return event
+
+
+def _write(event: Event, *, gone_from: str | None = None, sharing: bool = False) -> None:
+    """Save a changed event, conditional on its version and existence; a shared one with its
+    mirror as it now is, in one transaction (an unshared one stays one PutItem). Sharing also
+    deletes the mirror in the team it was shared with before (``gone_from``) and checks that
+    the owning team's ``partners`` map names the partner."""
+    with lost_conditions_raise(EventConflict("the event changed meanwhile")):
+        if not event.shared_with and not sharing:
+            event.save(condition=Event.pk.exists())
+            return
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(event, condition=Event.pk.exists())
+            if gone_from:
+                transaction.delete(
+                    SharedEvent(*SharedEvent.key(gone_from, event.team_id, event.event_id))
+                )
+            if event.shared_with:
+                transaction.save(SharedEvent.of(event))
+                if sharing:
+                    transaction.condition_check(
+                        Team,
+                        keys.team(event.team_id),
+                        "TEAM",
+                        condition=Team.partners[event.shared_with].exists(),
+                    )
 
 
 def of_team(team_id: str) -> list[Event]:

@@ -15,7 +15,16 @@ from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
 from app.store import Conflict, connection, keys, lost_conditions_raise, people, playbook
-from app.store.models import Activity, Event, Playbook, Post, PostBody, SharedPost, Team
+from app.store.models import (
+    Activity,
+    Event,
+    Playbook,
+    Post,
+    PostBody,
+    SharedEvent,
+    SharedPost,
+    Team,
+)
 from app.store.reminders import ReminderWrites
 from app.store.teams import MAX_TEAM_TAGS
 
@@ -509,23 +518,31 @@ def calendar_with_shared(
     """``calendar_between`` and the mirrors of partners' posts shared with the team due then,
     from the same one Query (the calendar views show all three; cadence health, exports and
     feeds of the team's own posts read ``calendar_between``)."""
+    found = calendar_items(team_id, start, end)
+    return found[Post], found[Event], found[SharedPost]
+
+
+def calendar_items(team_id: str, start: datetime, end: datetime) -> dict[type, list]:
+    """Everything the team's ``by_due`` holds in [start, end), by model: its posts and events,
+    and the mirrors of partners' shared posts and events (the calendar views show all four):
+    one strongly consistent Query."""
     query = Post.by_due.query(
         keys.team(team_id),
         Post.due_key.between(keys.instant(start), keys.instant(end)),
         consistent_read=True,
     )
-    # PynamoDB builds every item a Query returns as the queried model; this one returns three.
+    # PynamoDB builds every item a Query returns as the queried model; this one returns four.
     query._map_fn = _calendar_item
-    found = {Post: [], Event: [], SharedPost: []}
+    found = {Post: [], Event: [], SharedPost: [], SharedEvent: []}
     for item in query:
         found[type(item)].append(item)
-    return found[Post], found[Event], found[SharedPost]
+    return found
 
 
-_KINDS = {"EVENT": Event, "SHARED": SharedPost}
+_KINDS = {"EVENT": Event, "SHARED": SharedPost, "SHAREDEVENT": SharedEvent}
 
 
-def _calendar_item(raw: dict) -> Post | Event | SharedPost:
+def _calendar_item(raw: dict) -> Post | Event | SharedPost | SharedEvent:
     return _KINDS.get(raw["sk"]["S"].split("#", 1)[0], Post).from_raw_data(raw)
 
 
