@@ -34,7 +34,7 @@ def replan_my_posts(someone: Person, now: datetime, entry: dict | None = None) -
         return team
 
     mine, co_owned = _open_posts(someone, now)
-    return replan_posts(mine, now, as_saved) + _replan_co_owned(co_owned, now, as_saved)
+    return replan_posts(mine, now, as_saved) + replan_co_owned(co_owned, now, as_saved)
 
 
 def replan_posts(
@@ -61,7 +61,7 @@ def replan_posts(
     return count
 
 
-def _replan_co_owned(
+def replan_co_owned(
     found: list[SharedPost], now: datetime, as_saved: Callable[[Team], Team]
 ) -> int:
     """Plan the co-owner's nudges of partners' posts they co-own again (issue 11): per post

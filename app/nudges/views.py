@@ -71,8 +71,10 @@ def act(token: str):
     if loaded is None or recipient is None:
         return _link_problem(410, _l("This post is no longer there for you."), recipient)
     post, body = loaded
-    if "b" in payload:  # a partner team's admin deciding a review for the owning team
-        refusal = _partner_refusal(payload["b"], team, post, recipient)
+    partner = None
+    if "b" in payload:  # a partner team's person: its co-owner publishing, an admin deciding
+        partner = teams.team(payload["b"])
+        refusal = _partner_refusal(partner, team, post, recipient, payload["a"])
     else:
         refusal = _refusal(team, post, recipient, payload["a"])
     if refusal is not None:
@@ -97,6 +99,7 @@ def act(token: str):
         "team": team,
         "recipient": recipient,
         "teammates": teammates,
+        "partner": partner,
         "post_link": (
             url_for(
                 "sharing.show", team_id=payload["b"], origin_id=team.team_id, post_id=post.post_id
@@ -189,15 +192,15 @@ def _refusal(team, post, person: Person, action: str):
     return None
 
 
-def _partner_refusal(partner_id: str, team, post, person: Person):
-    """Why a partner team's admin may no longer decide this review, as (status, message):
-    the rule of the partner's shared page (``sharing.shared_post``, ``approve_shared``), with
-    their role in their team as it is now."""
-    partner = teams.team(partner_id)
+def _partner_refusal(partner, team, post, person: Person, action: str):
+    """Why a person of the partner team (``partner``, None if gone) may no longer act on this
+    post, as (status, message): the rule of the partner's shared page (``sharing.shared_post``,
+    ``may_publish_shared``, ``approve_shared``), with their part in their team as it is now.
+    A co-owner publishes for their team once: a second link finds that side published."""
     if (
         partner is None
         or team.team_id not in partner.partner_entries()
-        or post.shared_with != partner_id
+        or post.shared_with != partner.team_id
         or post.deleted_at is not None
     ):
         message = _l(
@@ -206,6 +209,21 @@ def _partner_refusal(partner_id: str, team, post, person: Person):
         )
         return 410, message
     member = partner.member(person.person_id)
+    if action == "published":
+        if not changes.may_publish_shared(post, member):
+            message = _l("Only the post's co-owner or your team's editors can mark it published.")
+            return 403, message
+        if post.partner_published_url:
+            message = _l(
+                "“%(title)s” is marked as published for your team already.", title=post.title
+            )
+            return 410, message
+        if post.status == "skipped":
+            message = _l("“%(title)s” is done already: published or skipped.", title=post.title)
+            return 410, message
+        if post.status not in ("approved", "published"):
+            return 403, _l("A post is published once it is approved (ask its owner).")
+        return None
     if member is None or member.role != "admin":
         return 403, _l("Only your team's admins can approve a post a partner team shares.")
     if post.status != "in_review":
@@ -224,8 +242,31 @@ def _changes_asked() -> dict:
     return {"kind": "changes", "text": note[:COMMENT_LIMIT]}
 
 
+def _published_link() -> str:
+    """The optional link to the published post, as typed on the confirm page."""
+    link = (request.form.get("link") or "").strip()
+    parts = urlsplit(link)
+    if link and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise _Refused(_("Enter a web address starting with https://, or leave it empty."))
+    return link
+
+
 def _carry_out(action, payload, post, body, team, person: Person, teammates) -> str:
     moment = now()
+    if "b" in payload and action == "published":  # the co-owner, for their team's side
+        link = _published_link()
+        if not link and post.status == "published":
+            raise _Refused(_("It is published already: enter the link your team published."))
+        changes.publish_shared(
+            post,
+            body,
+            team,
+            url=link or None,
+            actor=person.person_id,
+            actor_name=person.name,
+            now=moment,
+        )
+        return _("“%(title)s” is marked as published for your team. Thank you!", title=post.title)
     if "b" in payload:  # a partner's decision: what it may write is approve_shared's
         details = _changes_asked() if action == "changes" else {"kind": "approved"}
         changes.approve_shared(
@@ -235,10 +276,7 @@ def _carry_out(action, payload, post, body, team, person: Person, teammates) -> 
             return _("“%(title)s” is approved. Its owner is told.", title=post.title)
         return _("Changes are asked on “%(title)s”. Its owner is told.", title=post.title)
     if action == "published":
-        link = (request.form.get("link") or "").strip()
-        parts = urlsplit(link)
-        if link and (parts.scheme not in ("http", "https") or not parts.netloc):
-            raise _Refused(_("Enter a web address starting with https://, or leave it empty."))
+        link = _published_link()
         changes.update(
             post,
             body,
@@ -365,19 +403,29 @@ def team_defaults(team_id: str):
 
 
 def _replan_team_defaults(team, minutes: list[int]) -> None:
-    """The team's new default times apply at once to the posts of members who keep them."""
+    """The team's new default times apply at once to the posts of members who keep them, and
+    to the partners' posts they co-own (issue 11): the team's one ``by_due`` Query holds both,
+    the team's posts and the mirrors of the posts shared with it."""
     moment = now()
-    keeping_defaults = [
-        post
-        for post in posts.due_between(team.team_id, moment, moment + replan.AHEAD)
-        if post.owner_id and (owner := team.member(post.owner_id)) and not owner.leads
+
+    def keeps_defaults(person_id) -> bool:
+        member = team.member(person_id) if person_id else None
+        return member is not None and not member.leads
+
+    found, _events, shared = posts.calendar_with_shared(team.team_id, moment, moment + replan.AHEAD)
+    owned = [post for post in found if keeps_defaults(post.owner_id)]
+    co_owned = [
+        mirror
+        for mirror in shared
+        if keeps_defaults(mirror.owner_id) and mirror.status not in plan.DONE
     ]
 
     def as_saved(read):
         read.lead_minutes = minutes
         return read
 
-    replan.replan_posts(keeping_defaults, moment, as_saved)
+    replan.replan_posts(owned, moment, as_saved)
+    replan.replan_co_owned(co_owned, moment, as_saved)
 
 
 # Preferences -------------------------------------------------------------------------------

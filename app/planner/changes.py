@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from app.notifications import record
 from app.nudges import plan
 from app.store import posts, teams
-from app.store.models import Post, PostBody, Team
+from app.store.models import Member, Post, PostBody, Team
 from app.store.notifications import Joined
 from app.store.reminders import ReminderWrites
 
@@ -259,13 +259,23 @@ def share(
         writes = plan.co_owner_writes(post, after, partner, now)
     else:
         writes = _with_co_owner(ReminderWrites(), post, after, now)
+    notes = None
+    if partner_id and partner_id != post.shared_with and post.status == "in_review":
+        # Shared while in review: the new partner's admins may approve it, as when a shared
+        # post enters review (``update``); their request goes in this same transaction.
+        if partner is None or partner.team_id != partner_id:
+            partner = teams.team(partner_id)
+        if partner is not None:
+            notes = record.for_partner_review(
+                partner, post, actor=actor, actor_name=member.name or "", now=now
+            )
     return posts.share(
         post,
         actor=actor,
         partner_id=partner_id,
         co_owner=co_owner,
         now=now,
-        reminders=writes,
+        reminders=Joined(writes, notes),
         **sharing,
     )
 
@@ -325,27 +335,33 @@ def move(
     )
 
 
+def may_publish_shared(post: Post, member: Member | None) -> bool:
+    """Whether a member of the team a post is shared with may mark it published for that
+    team: its co-owner (whatever their role there), or that team's editors and admins."""
+    if member is None:
+        return False
+    return post.co_owner_id == member.person_id or member.role in EDITING_ROLES
+
+
 def publish_shared(
-    post: Post, body: PostBody, team: Team, *, url: str, actor: str, actor_name: str, now: datetime
+    post: Post,
+    body: PostBody,
+    team: Team,
+    *,
+    url: str | None,
+    actor: str,
+    actor_name: str,
+    now: datetime,
 ) -> Post:
     """A partner team's co-owner (or editor) marks a post ``team`` shared with it published,
-    with that side's own link. Nothing else is theirs to change: the owning team's status rule
-    still says a post is published once approved, so only an approved (or published) post
-    takes it. The caller checked the actor's part on the partner side."""
+    with that side's own link (None: none given, from an email's one-click link). Nothing
+    else is theirs to change: the owning team's status rule still says a post is published
+    once approved, so only an approved (or published) post takes it. The caller checked the
+    actor's part on the partner side (``may_publish_shared``)."""
     if post.status not in ("approved", "published"):
         raise Refused("url", _l("A post is published once it is approved (ask its owner)."))
     summary = {"status": "published", "partner_published_url": url}
-    after = posts.preview(post, summary)
-    return posts.update(
-        post,
-        body,
-        summary=summary,
-        body_fields={},
-        actor=actor,
-        actor_name=actor_name,
-        now=now,
-        reminders=_replan(post, after, team, now),
-    )
+    return _partner_write(post, body, team, summary, actor=actor, actor_name=actor_name, now=now)
 
 
 def approve_shared(
@@ -366,6 +382,26 @@ def approve_shared(
     if post.status != "in_review":
         raise Refused("status", _l("This post is not waiting for a review any more."))
     summary = {"status": "approved" if kind == "approved" else "draft"}
+    return _partner_write(
+        post, body, team, summary, actor=actor, actor_name=actor_name, now=now, kind=kind, text=text
+    )
+
+
+def _partner_write(
+    post: Post,
+    body: PostBody,
+    team: Team,
+    summary: dict,
+    *,
+    actor: str,
+    actor_name: str,
+    now: datetime,
+    kind: str = "changed",
+    text: str = "",
+) -> Post:
+    """Write what a person of the partner team (no member of ``team``, named ``actor_name``)
+    decided on a shared post: its nudges planned again and its owner told of a review
+    decision (``record.for_change``: a publication tells nobody), in one transaction."""
     after = posts.preview(post, summary)
     notes = record.for_change(
         team, post, after, actor=actor, now=now, kind=kind, text=text, actor_name=actor_name

@@ -146,7 +146,7 @@ def _shared(team_id: str, origin_id: str, post_id: str):
 
 
 def _may_publish(post: Post) -> bool:
-    return post.co_owner_id == g.person.person_id or RANKS[g.role] >= RANKS["editor"]
+    return changes.may_publish_shared(post, g.team.member(g.person.person_id))
 
 
 def _page(team_id, origin_id, post_id, found, form=None, status=200):

@@ -16,10 +16,9 @@ from tests.conftest import outbox
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("language", ["en", "it"])
-def test_the_co_owner_gets_a_nudge_that_opens_their_teams_page(
-    page_as, live_server, folks, app, language
-):
+def partners_in(folks, language: str):
+    """Giulia's Cantina Aurora, partner of Tom's Enoteca Lumen, where Sam (New York) edits; her
+    approved "Vendemmia", not shared yet."""
     giulia = folks.person("giulia@aurora.example.com", "Giulia", language=language)
     tom = folks.person("tom@lumen.example.com", "Tom", language=language)
     sam = folks.person("sam@lumen.example.com", "Sam", language=language, zone="America/New_York")
@@ -27,6 +26,14 @@ def test_the_co_owner_gets_a_nudge_that_opens_their_teams_page(
     folks.join(lumen, sam, "editor")
     folks.partner(aurora, lumen, tom)
     post = folks.post(aurora, owner=giulia, created_by=giulia, status="approved", title="Vendemmia")
+    return giulia, sam, aurora, lumen, post
+
+
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_the_co_owner_gets_a_nudge_that_opens_their_teams_page(
+    page_as, live_server, folks, app, language
+):
+    giulia, sam, aurora, lumen, post = partners_in(folks, language)
 
     owner = page_as(giulia, viewport=PHONE)
     owner.goto(f"{live_server}/t/{aurora.team_id}/posts/{post.post_id}")
