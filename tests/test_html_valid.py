@@ -34,8 +34,8 @@ from werkzeug.datastructures import MultiDict
 from app.cadence import weekly
 from app.nudges import emails, run_once, tokens
 from app.nudges.emails import Escalation
-from app.store import posts, reminders, schedules, teams
-from app.store.models import Reminder
+from app.store import events, posts, reminders, schedules, teams
+from app.store.models import Reminder, SharedPost
 from tests.conftest import dynamodb_error, link_in, outbox
 from tests.formdata import form_in
 
@@ -339,6 +339,16 @@ def everything(app, december, cantina, inject, quick_transactions):
     share = {"partner": other_id, "co_owner": "", "version": version}
     assert admin.post(f"/t/{tid}/posts/{pid}/share", data=share).status_code == 302
     docs.get(as_eve, f"/t/{other_id}/shared/{tid}/{pid}", "shared-post-in-review")
+    # The tasting shared with Eve's team: its page with the share form (and a bad partner's
+    # answer), Eve's month with its band, and her read-only page of it.
+    version = events.load(tid, tasting.event_id).version
+    bad_share = {"partner": "nope", "version": version}
+    docs.post(admin, f"{event_page}/share", "event-share-invalid", 422, data=bad_share)
+    share = {"partner": other_id, "version": version}
+    assert admin.post(f"{event_page}/share", data=share).status_code == 302
+    docs.get(admin, event_page, "event-shared")
+    docs.get(as_eve, f"/t/{other_id}/month/2026-12", "partner-month-event")
+    docs.get(as_eve, f"/t/{other_id}/shared-events/{tid}/{tasting.event_id}", "shared-event")
 
     # One-click links of a nudge: the page, the page after, a bad link, unsubscribing.
     with app.test_request_context():
@@ -384,6 +394,22 @@ def everything(app, december, cantina, inject, quick_transactions):
     docs.post(app.test_client(), f"/n/{changes_}", "changes-invalid", 422, data={"comment": ""})
     docs.get(app.test_client(), f"/n/{stale}", "approve-stale", 409)
     docs.get(app.test_client(), f"/n/{takeover}", "takeover")
+    # Eve, co-owner of the post shared with her team, marks it published there from her nudge.
+    with app.test_request_context():
+        co_published = tokens.sign(
+            "published",
+            person_id=eve.person_id,
+            team_id=tid,
+            post_id=planned.post_id,
+            kind="co-before-1440",
+            expires=planned.due + tokens.VALID_AFTER_DUE,
+            partner=other_id,
+        )
+    docs.get(app.test_client(), f"/n/{co_published}", "co-owner-published")
+    bad_link = {"link": "lumen"}
+    docs.post(
+        app.test_client(), f"/n/{co_published}", "co-owner-published-invalid", 422, data=bad_link
+    )
 
     # Forms answered with field errors, a conflict, refusals, and what htmx swaps in.
     # (What a browser sends: a blank title and a date without its time; one end of quiet hours.)
@@ -471,8 +497,11 @@ def everything(app, december, cantina, inject, quick_transactions):
                 now,
             ),
         }
-        # A shared post's co-owner's nudge: no one-click actions, their team's page of it.
+        # A shared post's co-owner's nudge: "published" for their team, their team's page of
+        # it; their digest lists it.
         co_owned = posts.load(tid, planned.post_id)[0]
+        mirror = SharedPost.of(co_owned)
+        composed["mail-digest-co-owned"] = emails.digest(eve, [], [mirror], now - timedelta(days=4))
         composed["mail-co-owner-nudge"] = emails.nudge(
             Reminder(
                 *Reminder.key(tid, co_owned.post_id, "co-before-1440"),

@@ -54,16 +54,18 @@ from app.notifications import record
 from app.nudges import job, plan, tokens
 from app.planner import changes
 from app.schedules import planning
+from app.store import events, keys, partners, people, posts, reminders, schedules, teams
 from app.store import feeds as stored_feeds
 from app.store import notifications as stored_notes
-from app.store import partners, people, posts, reminders, schedules, teams
 from app.store.models import (
+    Event,
     Invite,
     PartnerInvite,
     Person,
     Post,
     PostBody,
     Reminder,
+    SharedEvent,
     SignInToken,
     Team,
 )
@@ -139,9 +141,14 @@ def inconsistencies(stored: dict, now, plans: bool = True) -> list[str]:
     found: dict[type, list] = {}
     reminders_of: dict[tuple[str, str], list[Reminder]] = {}
     for (_table, pk, sk), raw in stored.items():
-        model = {"PERSON": Person, "TEAM": Team, "POST": Post, "BODY": PostBody}.get(
-            sk.split("#", 1)[0]
-        )
+        model = {
+            "PERSON": Person,
+            "TEAM": Team,
+            "POST": Post,
+            "BODY": PostBody,
+            "EVENT": Event,
+            "SHAREDEVENT": SharedEvent,
+        }.get(sk.split("#", 1)[0])
         if sk.startswith("REMIND#"):
             reminder = Reminder.from_raw_data(raw)
             reminders_of.setdefault((pk, reminder.post_id), []).append(reminder)
@@ -209,6 +216,7 @@ def inconsistencies(stored: dict, now, plans: bool = True) -> list[str]:
             wrong += _unplanned(post, team, mine, now)
             wrong += _co_owner_unplanned(post, all_teams.get(post.shared_with or ""), mine, now)
     wrong += [f"a body without its post: {key}" for key in bodies]
+    wrong += _shared_events_disagree(found.get(Event, []), found.get(SharedEvent, []))
     tokens_by_hash = {t.pk.removeprefix("TOKEN#"): t for t in found.get(SignInToken, [])}
     for team in all_teams.values():
         for partner_id, entry in team.partner_entries().items():
@@ -222,6 +230,20 @@ def inconsistencies(stored: dict, now, plans: bool = True) -> list[str]:
         if token is None or token.used_at is not None:
             wrong.append(f"the invitation of {invite.email} has no usable token")
     return wrong
+
+
+def _shared_events_disagree(originals: list[Event], mirrors: list[SharedEvent]) -> list[str]:
+    """A shared event and its mirror are written together: each shared event has its mirror
+    as the event is, and each mirror its shared original."""
+    shown = {(m.team_id, m.origin_team_id, m.event_id): m.serialize() for m in mirrors}
+    wrong = []
+    for event in originals:
+        if not event.shared_with:
+            continue
+        key = (event.shared_with, event.team_id, event.event_id)
+        if shown.pop(key, None) != SharedEvent.of(event).serialize():
+            wrong.append(f"event {event.title!r}: its mirror is missing or out of step")
+    return wrong + [f"a mirror of no shared event: {key}" for key in shown]
 
 
 def _unplanned(post: Post, team: Team, stored: list[Reminder], now) -> list[str]:
@@ -596,6 +618,16 @@ class World:
                     shown={},
                     now=now,
                 )
+            # Olga, co-owner in Bottega, marks the shared post published from her nudge.
+            self.links["co-published"] = tokens.sign(
+                "published",
+                person_id=self.olga.person_id,
+                team_id=self.team.team_id,
+                post_id=self.shared.post_id,
+                kind="co-before-1440",
+                expires=now + timedelta(days=9),
+                partner=self.bottega.team_id,
+            )
         self.sessions = {}
         for someone in (self.anna, self.bruno, self.carla, self.newcomer, self.olga):
             with app.app_context():
@@ -662,6 +694,10 @@ def requests(w: World) -> dict[str, Callable]:
         anna, w.path("series?template=tasting"), "template-tasting", name="Degustazione"
     )
     schedule, new_schedule, at_seven, tuesday = _schedule_forms(w, bruno)
+    joint = _joint_fair(w, day)
+    joint_moved = _page_form(
+        bruno, w.path("events", joint.event_id), "event-form", start_day=str(day + timedelta(3))
+    )
     feed = stored_feeds.create(people.person(w.bruno.person_id), now=w.folks.now())[0]
     # Bruno's CSV file of one post, uploaded (its confirmation below) and to upload again.
     plan_csv = f"title,date,time\nTasting from a file,{day + timedelta(days=1)},18:00\n".encode()
@@ -703,6 +739,9 @@ def requests(w: World) -> dict[str, Callable]:
             f"/n/{w.links['changes']}", data={"comment": "Brighter, please"}
         ),
         "nudges.act (takeover)": lambda: w.client().post(f"/n/{w.links['takeover']}"),
+        "nudges.act (co-owner published)": lambda: w.client().post(
+            f"/n/{w.links['co-published']}", data={"link": "https://bottega.example/p/2"}
+        ),
         "nudges.unsubscribe": lambda: w.client().post(f"/n/unsubscribe/{w.unsubscribe}"),
         "nudges.team_defaults": lambda: w.client(w.anna).post(
             w.path("nudges"), data={"leads": ["240"]}
@@ -789,6 +828,17 @@ def requests(w: World) -> dict[str, Callable]:
             w.path("events", tasting.event_id, "cancel"),
             data={"series": "remove", "version": str(tasting.version)},
         ),
+        "events.save (shared)": lambda: w.client(w.bruno).post(
+            w.path("events", joint.event_id), data=joint_moved
+        ),
+        "events.share": lambda: w.client(w.anna).post(
+            w.path("events", tasting.event_id, "share"),
+            data={"partner": w.bottega.team_id, "version": str(tasting.version)},
+        ),
+        "events.share (unshare)": lambda: w.client(w.anna).post(
+            w.path("events", joint.event_id, "share"),
+            data={"partner": "", "version": str(joint.version)},
+        ),
         "events.save_template": lambda: w.client(w.anna).post(w.path("series"), data=template),
         "schedules.create": lambda: w.client(w.bruno).post(w.path("schedules"), data=new_schedule),
         "schedules.save": lambda: w.client(w.bruno).post(
@@ -815,6 +865,30 @@ def requests(w: World) -> dict[str, Callable]:
             w.path("health", "weekly"), data={"weekly": "y"}
         ),
     }
+
+
+def _joint_fair(w: World, day) -> Event:
+    """Anna's fair on ``day``, shared with Bottega (its mirror written with every change)."""
+    start = test_events.rome(day.year, day.month, day.day, 10)
+    team_id = w.team.team_id
+    event = events.new_event(
+        team_id,
+        keys.new_id(),
+        created_by=w.anna.person_id,
+        now=w.folks.now(),
+        title="Joint fair",
+        starts_at=start,
+        ends_at=start + timedelta(hours=8),
+        zone="Europe/Rome",
+        owner_id=w.anna.person_id,
+    )
+    events.create(event)
+    return events.share(
+        events.load(team_id, event.event_id),
+        partner_id=w.bottega.team_id,
+        origin_name="Cantina Aurora",
+        now=w.folks.now(),
+    )
 
 
 def _schedule_forms(w: World, bruno):

@@ -23,7 +23,7 @@ from test_partners import _partnered
 from app import nudges
 from app.nudges import plan
 from app.planner import changes
-from app.store import partners, people, posts, reminders, teams
+from app.store import partners, people, playbook, posts, reminders, teams
 from tests.conftest import outbox
 
 ROME, NEW_YORK = ZoneInfo("Europe/Rome"), ZoneInfo("America/New_York")
@@ -115,6 +115,44 @@ def test_each_owner_is_nudged_at_their_own_lead_time_in_their_zone_and_language(
     assert page.status_code == 200 and "Vendemmia" in page.text
 
 
+def test_the_co_owners_nudge_shows_the_copy_but_not_the_owning_teams_notes_or_playbook(shared):
+    """The co-owner reads what their team's page of the post shows: its copy. The owning
+    team's notes and playbook checklists stay in the owning team (the owner's nudge has them)."""
+    app, aurora, giulia = shared["app"], shared["aurora"], shared["giulia"]
+    with app.app_context():
+        checklists = {"Instagram": ["Tag the estate's account"]}
+        playbook.save(
+            aurora.team_id,
+            guidelines="",
+            checklists=checklists,
+            version=None,
+            actor=giulia.person_id,
+            now=shared["folks"].now(),
+        )
+        post, body = posts.load(aurora.team_id, post_id_of(shared))
+        changes.update(
+            post,
+            body,
+            teams.team(aurora.team_id),
+            summary={},
+            body_fields={"notes": "Margin 40%, internal", "copy": "Vendemmia 2026 is in!"},
+            actor=giulia.person_id,
+            now=shared["folks"].now(),
+        )
+    due = shared["post"].due
+    run(shared, plan.before(due, 1440, ROME))
+    run(shared, due - timedelta(hours=4))
+    to_giulia, to_sam = (
+        next(m for m in outbox(app) if m["to"] == who.email) for who in (giulia, shared["sam"])
+    )
+    for part in ("text", "html"):
+        assert (
+            "Vendemmia 2026 is in!" in to_sam[part] and "Vendemmia 2026 is in!" in to_giulia[part]
+        )
+        assert "Margin 40%" not in to_sam[part] and "Tag the estate" not in to_sam[part]
+        assert "Margin 40%" in to_giulia[part] and "Tag the estate" in to_giulia[part]
+
+
 def post_id_of(world) -> str:
     return world["post"].post_id
 
@@ -160,7 +198,8 @@ def test_unsharing_or_ending_the_partnership_drops_the_co_owners_nudges_only(sha
     assert set(nudges_of(shared)) == owners
     share(shared, co_owner=(shared["sam"].person_id, "Sam"))
     with shared["app"].app_context():
-        partners.end(teams.team(shared["lumen"].team_id), shared["aurora"].team_id)
+        ending = teams.team(shared["lumen"].team_id)
+        partners.end(ending, shared["aurora"].team_id, shared["folks"].now())
     assert set(nudges_of(shared)) == owners
     run(shared, shared["post"].due - timedelta(hours=4))
     assert [mail["to"] for mail in outbox(shared["app"])] == [shared["giulia"].email]

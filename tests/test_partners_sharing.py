@@ -11,9 +11,10 @@ from datetime import timedelta
 import pytest
 from test_partners import _partnered
 
+from app import nudges
 from app.planner import changes
+from app.store import Conflict, meter, people, posts, reminders, sharing, teams
 from app.store import feeds as stored_feeds
-from app.store import meter, people, posts, sharing, teams
 
 
 @pytest.fixture
@@ -264,11 +265,46 @@ def test_ending_the_partnership_removes_mirrors_and_keeps_the_post(app, shared):
     assert _mirror(app, shared) is not None
     ended = shared["tom"].post(f"/t/{b.team_id}/partners/end", data={"partner": a.team_id})
     assert ended.status_code == 302
-    assert _mirror(app, shared) is None
+    assert _mirror(app, shared) is None and _unsharing_markers(app, shared) == []
     stored = _load(app, a, post.post_id)[0]
     assert stored.shared_with is None and stored.title == "Vendemmia"
     assert "Vendemmia" not in shared["tom"].get(f"/t/{b.team_id}/{_month(post)}").text
     assert shared["tom"].get(_shared_url(shared)).status_code == 404
+
+
+def _unsharing_markers(app, world) -> list:
+    with app.app_context():
+        later = folks_now(world) + timedelta(days=1)
+        return [r for r in reminders.due_at_or_before(later) if r.kind == "unshare"]
+
+
+def test_ending_a_partnership_cut_short_is_finished_by_the_nudge_job(app, shared, monkeypatch):
+    """The partner maps hide a shared post from the calendars at once, but the co-owner's
+    My posts lists it by owner: an ending whose unsharing fails (a timeout, a conflict) is
+    finished by the next nudge run, and one that succeeds leaves nothing for it."""
+    a, b, post = shared["aurora"], shared["lumen"], shared["post"]
+    marta = shared["people"]["marta"]
+    _share(shared, co_owner=marta.person_id)
+    with app.app_context():
+        tom = people.person(shared["people"]["tom"].person_id)
+        feed, secret = stored_feeds.create(tom, now=folks_now(shared), team_id=b.team_id)
+    team_feed = f"/feeds/{tom.person_id}/{feed.feed_id}/{secret}.ics"
+    assert "Vendemmia" in app.test_client().get(team_feed).text
+    finish = sharing.unshare_all
+
+    def cut_short(*args):
+        raise Conflict("a shared post keeps changing")
+
+    monkeypatch.setattr(sharing, "unshare_all", cut_short)
+    ended = shared["tom"].post(f"/t/{b.team_id}/partners/end", data={"partner": a.team_id})
+    assert ended.status_code == 302
+    monkeypatch.setattr(sharing, "unshare_all", finish)
+    assert _mirror(app, shared) is not None and len(_unsharing_markers(app, shared)) == 1
+    assert "Vendemmia" not in app.test_client().get(team_feed).text  # no longer partners
+    nudges.run_once(app, folks_now(shared) + sharing.UNSHARING_GRACE)
+    assert _mirror(app, shared) is None and _unsharing_markers(app, shared) == []
+    assert _load(app, a, post.post_id)[0].shared_with is None
+    assert "Vendemmia" not in shared["marta"].get("/my/posts").text
 
 
 def test_the_partners_admins_approve_a_shared_post_in_review(app, shared):

@@ -74,9 +74,9 @@ def _start(item: Post | Event) -> datetime:
 
 def component(item: Post | Event, reader: Reader, names: Names) -> icalendar.Event:
     """The VEVENT of anything the feed's Query yields: an event, or a post. A shared post's
-    copy in a partner team (an item the ``by_owner`` or ``by_due`` Query returns as a Post) is
-    rendered here too: its ``team_id`` is the team it is shown in, its ``post_id`` the
-    original's, so its UID stays put when the original is edited."""
+    copy in a partner team (a ``SharedPost``, which the ``by_owner`` and ``by_due`` Queries
+    return with the posts) is rendered here too: its ``team_id`` is the team it is shown in,
+    its ``post_id`` the original's, so its UID stays put when the original is edited."""
     if isinstance(item, Event):
         return _event(item, reader, names)
     return _post(item, reader, names)

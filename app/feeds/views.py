@@ -101,11 +101,13 @@ def _person_calendar(someone: Person, reader: ical.Reader, window) -> bytes:
 
 def _team_calendar(chosen: stored.Feed, team: Team, reader: ical.Reader, window) -> bytes:
     """The team's posts the feed's filters keep, the partners' posts shared with it (their
-    mirrors, under the originals' UIDs, as the co-owner's feed has them) and its events: one
-    Query of ``by_due``."""
+    mirrors, under the originals' UIDs, as the co-owner's feed has them; only while still
+    partners, as the calendar views show them) and its events: one Query of ``by_due``."""
     filters = Filters(**chosen.filters)
     found_posts, found_events, mirrors = posts.calendar_with_shared(team.team_id, *window)
-    kept = [post for post in [*found_posts, *mirrors] if filters.keep(post)]
+    partners = team.partner_entries()
+    shared = [mirror for mirror in mirrors if mirror.origin_team_id in partners]
+    kept = [post for post in [*found_posts, *shared] if filters.keep(post)]
 
     def owner(team_id: str, owner_id: str | None) -> str:
         member = team.member(owner_id) if owner_id else None

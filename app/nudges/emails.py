@@ -10,7 +10,7 @@ from flask_babel import force_locale, gettext, ngettext
 
 from app import mail
 from app.nudges import plan, tokens
-from app.store.models import Person, Playbook, Post, PostBody, Reminder, Team
+from app.store.models import Person, Playbook, Post, PostBody, Reminder, SharedPost, Team
 from app.web import link_to
 
 
@@ -51,18 +51,27 @@ def action_link(action: str, **signed) -> str:
 def _actions(reminder: Reminder, post: Post, person: Person, shared: bool) -> dict[str, str]:
     """Signed links for ``person``; none in an email ``shared`` by several admins (a link acts
     as the one person it names)."""
+    expires = (post.due or reminder.due) + tokens.VALID_AFTER_DUE
     if plan.for_co_owner(reminder.kind):
-        # A co-owner publishes with their own team's link, which a one-click link cannot
-        # carry: theirs is the post's page in their team, with its "published" form.
+        # A co-owner marks it published for their team (``b``), their team's link asked on
+        # the confirm page; the post opens on their team's page of it.
         return {
+            "published": action_link(
+                "published",
+                person_id=person.person_id,
+                team_id=post.team_id,
+                post_id=post.post_id,
+                kind=reminder.kind,
+                expires=expires,
+                partner=post.shared_with,
+            ),
             "open": link_to(
                 "sharing.show",
                 team_id=post.shared_with,
                 origin_id=post.team_id,
                 post_id=post.post_id,
-            )
+            ),
         }
-    expires = (post.due or reminder.due) + tokens.VALID_AFTER_DUE
     actions = () if shared else ACTIONS_OF.get(reminder.kind.split("-")[0], OWNER_ACTIONS)
     signed = {
         action: action_link(
@@ -133,6 +142,11 @@ def nudge(
     """The email for a post's reminder, in the (first) recipient's language and zone, with
     the playbook's checklists of its channels (the items ticked so far marked)."""
     person = recipients[0]
+    if plan.for_co_owner(reminder.kind):
+        # A partner team's co-owner reads what their team's page of the post shows, its copy:
+        # the owning team's notes and playbook stay in the owning team.
+        body = PostBody(*PostBody.key(post.team_id, post.post_id), copy=body.copy if body else "")
+        playbook = None
     with force_locale(person.language):
         owner = team.member(post.owner_id) if post.owner_id else None
         giver = team.member(reminder.handed_by) if reminder.handed_by else None
@@ -190,7 +204,23 @@ def nudge(
     return message
 
 
-def digest(person: Person, overdue: list[Post], upcoming: list[Post], now: datetime):
+def _digest_line(post: Post | SharedPost, person: Person, now: datetime) -> tuple:
+    """(when, post, link, shared by): a co-owned partner's post (its mirror) links to the
+    co-owner's team's page of it, and names the team that shares it."""
+    if isinstance(post, SharedPost):
+        link = link_to(
+            "sharing.show",
+            team_id=post.team_id,
+            origin_id=post.origin_team_id,
+            post_id=post.post_id,
+        )
+        return when(post.due, person, now), post, link, post.origin_name
+    link = link_to("planner.show", team_id=post.team_id, post_id=post.post_id)
+    return when(post.due, person, now), post, link, ""
+
+
+def digest(person: Person, overdue: list, upcoming: list, now: datetime):
+    """The daily digest of the posts ``person`` owns, and the partners' posts they co-own."""
     with force_locale(person.language):
         subject = ngettext(
             "Your week: %(num)d post to publish",
@@ -206,14 +236,7 @@ def digest(person: Person, overdue: list[Post], upcoming: list[Post], now: datet
             )
 
         def lines(found):
-            return [
-                (
-                    when(post.due, person, now),
-                    post,
-                    link_to("planner.show", team_id=post.team_id, post_id=post.post_id),
-                )
-                for post in found
-            ]
+            return [_digest_line(post, person, now) for post in found]
 
         return mail.compose(
             "digest",

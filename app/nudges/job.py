@@ -33,7 +33,16 @@ from pynamodb.exceptions import PynamoDBException
 
 from app import mail
 from app.nudges import emails, plan
-from app.store import cadence, conditional_failure, notifications, people, posts, reminders, teams
+from app.store import (
+    cadence,
+    conditional_failure,
+    notifications,
+    people,
+    posts,
+    reminders,
+    sharing,
+    teams,
+)
 from app.store.models import Activity, Member, Person, Playbook, Post, PostBody, Reminder, Team
 
 log = logging.getLogger(__name__)
@@ -134,6 +143,10 @@ class Job:
                     from app.notifications import batch  # only when a batch is due
 
                     batch.send(self, claimed)
+                    continue
+                if claimed.kind == sharing.UNSHARING_KIND:  # an ended partnership's leftovers
+                    if not sharing.finish_unsharing(claimed, self.run_id):
+                        self._retry_later(claimed, "unsharing_unfinished")
                     continue
                 context = context or self._context(claimed)
                 spoke, brought_forward = self._process(claimed, context, mailed)
@@ -520,16 +533,22 @@ class Job:
         # Giving it back for tomorrow is what marks today's digest done.
         reminders.reschedule(reminder, self.run_id, tomorrow, note="next_digest")
 
-    def _digest_posts(self, person: Person) -> tuple[list[Post], list[Post]]:
+    def _digest_posts(self, person: Person) -> tuple[list, list]:
+        """Their open posts due from two weeks ago to a week ahead, by due time: the posts they
+        own and the mirrors of partners' posts they co-own, from one Query of ``by_owner``."""
         zone = ZoneInfo(person.zone)
         today = self.now.astimezone(zone).date()
         start = datetime.combine(today - timedelta(days=14), datetime.min.time(), tzinfo=zone)
         end = datetime.combine(today + timedelta(days=7), datetime.min.time(), tzinfo=zone)
-        mine = [
-            post
-            for post in posts.owned_between(person.person_id, start, end)
-            if post.team_id in person.team_entries() and post.status not in plan.DONE
-        ]
+        owned, co_owned = posts.owned_with_shared(person.person_id, start, end)
+        mine = sorted(
+            (
+                post
+                for post in (*owned, *co_owned)
+                if post.team_id in person.team_entries() and post.status not in plan.DONE
+            ),
+            key=lambda post: post.due,
+        )
         overdue = [post for post in mine if post.due < self.now]
         return overdue, [post for post in mine if post.due >= self.now]
 

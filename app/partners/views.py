@@ -137,7 +137,7 @@ def end(team_id: str):
         return error_page(422, _("Choose the partnership to end."))
     entry = g.team.partner_entries().get(form.partner.data)
     try:
-        ended = partners.end(g.team, form.partner.data)
+        ended = partners.end(g.team, form.partner.data, now())
     except Conflict:
         return error_page(409, _("The partners changed meanwhile. Please try again."))
     if ended:

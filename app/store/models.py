@@ -30,6 +30,9 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
     schedule        TEAM#<t>   SCHEDULE#<schedule>
                                    GSI due  EXTEND / <extend at UTC>#<t>#<schedule> (while active)
     event           TEAM#<t>   EVENT#<event> LSI by_due    due_key   <start UTC>#<event>
+                                             (shared: ``shared_with`` the partner)
+    shared event    TEAM#<b>   SHAREDEVENT#<a>#<event>  the mirror of team a's event shared
+                                   with partner b: LSI by_due  <start UTC>#<a>.<event>
     series template TEAM#<t>   SERIES#<template>
     playbook        TEAM#<t>   PLAYBOOK
     reminder        TEAM#<t>   REMIND#<post>#<kind>   (a shared post's co-owner's: co-<kind>)
@@ -39,6 +42,9 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
     notifications   NOTIFY#<p> NOTIFY   a person's outbox of notifications (app.notifications):
     outbox                         a reminder of kind "notify", in GSI due while a batch is
                                    pending; ``notes`` counts the notes ever recorded for it
+    unsharing       UNSHARE#<a>#<b> UNSHARE  an ended partnership's shared posts and events
+    marker                         still to unshare: a reminder of kind "unshare", in GSI due
+                                   5 minutes on (the ending request deletes it when done)
     CSV import      TEAM#<t>   IMPORT#<import>  counts, state, progress of an uploaded file  TTL
     its rows        TEAM#<t>   IMPORT#<import>#<chunk, 3 digits>  up to 100 parsed rows   TTL
     system
@@ -78,17 +84,29 @@ events of team T starting in [a, b)  the same Query of ``by_due``: events carry 
 (with the posts, in every view)     and the item's sk (POST# or EVENT#) says which it is
 partners' posts shared with T due   the same Query again: mirrors (sk SHARED#) carry a due_key
 in [a, b) (in every view)           in T's partition; shown while T's ``partners`` map names
-                                    their team (``calendar_with_shared``; Cadence health, CSV
-                                    export and team feeds read ``calendar_between``, without)
+                                    their team (``calendar_with_shared``, as team feeds;
+                                    Cadence health and CSV export read ``calendar_between``)
 partners' posts P co-owns, due in   the ``by_owner`` Query of "My calendar" and P's feed: the
-[a, b) (My posts, P's feed)         mirror carries OWNER#P (``owned_with_shared``; nudges read
-                                    ``owned_between``, without)
+[a, b) (My posts, P's feed, P's     mirror carries OWNER#P (``owned_with_shared``; an absence
+daily digest, re-planning P's       notice reads ``owned_between``, without)
+nudges)
+posts of T and partners' posts T's  the ``by_due`` Query of T over the next 60 days
+members co-own (T's default lead    (``calendar_with_shared``): the mirrors name the co-owner,
+times changed: re-planning)         then per post as re-planning P's nudges
 a post shared with T, by the        BatchGetItem TEAM#A / POST#x, BODY#x and TEAM#A (its
 partner side (/t/T/shared/A/x)      owner's name): shown only if T's ``partners`` map names A
                                     and the post's ``shared_with`` is T
 posts team A shares with B          Query pk = TEAM#B, sk begins_with SHARED#A# (the mirrors
 (ending the partnership)            list the originals: every shared post has one, trashed
                                     or undated too), then per post GetItem and one transaction
+partners' events shared with T      the same ``by_due`` Query again: mirrors (sk SHAREDEVENT#)
+starting in [a, b) (in every view)  carry a due_key in T's partition; shown while T's
+                                    ``partners`` map names their team (``posts.calendar_items``)
+an event shared with T, by the      BatchGetItem TEAM#A / EVENT#e and TEAM#A (its owner's
+partner side                        name): shown only if T's ``partners`` map names A and the
+(/t/T/shared-events/A/e)            event's ``shared_with`` is T
+events team A shares with B         Query pk = TEAM#B, sk begins_with SHAREDEVENT#A#, then per
+(ending the partnership)            event GetItem and one transaction (as for posts)
 a co-owner's nudges of a post       Query pk = TEAM#A, sk begins_with REMIND#<post>#co-
 (unsharing, as a partnership ends)  (the share form and edits know the kinds: no read)
 a co-owner's member entry           GetItem TEAM#B (its ``members`` map): only for a co-owned
@@ -198,13 +216,24 @@ in each post's unsharing transaction (one Query of ``REMIND#<post>#co-`` first).
 TEAM#B once more (GetItem) for a ``co-`` reminder, and sends it only while A's ``partners``
 map names B, the post is shared with B and co-owned by that person, who is a member of B.
 
+Events are shared the same way, without a co-owner: ``TEAM#B / SHAREDEVENT#<A>#<event>``
+(``SharedEvent``) holds what a band shows (title, place, start, end, zone, state, A's id and
+name) with ``due_key = <start UTC>#<A>.<event>``, so B's one ``by_due`` Query of a period
+returns it with B's own posts and events. Every write of a shared event
+(``app.store.events``: save, move, cancel, share) writes the original, conditional on its
+version, and its mirror in one TransactWriteItems; an unshared event's save stays one
+PutItem. Sharing is conditional on A's ``partners`` map naming B; ending the partnership
+unshares A's and B's events with their posts (``sharing.unshare_all``). B's read-only page
+reads the original and TEAM#A (one BatchGetItem) for its notes and its owner's name.
+
 Item sizes. DynamoDB refuses an item over 400 KB, and moto lets one through inside a
 transaction; every item therefore has a bound, from the limits the forms and the store apply,
 measured at those limits with the widest UTF-8 text (tests/test_size_limits.py): a team with
 100 people (members and invitations), 30 channels, 200 tags and 20 partners ~120 KB; a
 person in 50 teams with 10 calendar feeds ~28 KB; a post body ~352 KB (copy, notes and ticked
 checklist items 350,000 bytes together, the reason for its own item); a post summary ~11 KB
-(a shared one's link and names included) and its partner's mirror ~7.5 KB; a
+(a shared one's link and names included) and its partner's mirror ~7.5 KB; an event ~11 KB
+and a shared event's mirror ~2.3 KB (no notes); a
 history entry ~17 KB (it records that copy, notes or ticks changed, not their text); a
 playbook ~215 KB (10,000 characters of guidelines, 30 channels' checklists of 12 items of 120
 characters); a CSV import's chunk ~381 KB (its rows' JSON is cut at 380,000 bytes, a longer
@@ -521,7 +550,8 @@ class SharedPost(Model):
     owner_name = UnicodeAttribute(null=True)  # the co-owner's name
     trashed = BooleanAttribute(default=False)
     partner_published_url = UnicodeAttribute(null=True)
-    tags = UnicodeSetAttribute(null=True)  # never set: a partner does not see the tags
+    # Never set (a partner does not see the tags); the calendar filters read it as no tags.
+    tags = UnicodeSetAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     # The original's version once the write that wrote this lands (a feed's SEQUENCE).
     version = NumberAttribute(default=0)
@@ -697,6 +727,11 @@ class Event(Model):
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
     due_key = UnicodeAttribute(null=True)
+    # Shared with a partner team (issue 11): that team's id, and this team's name as the
+    # mirror shows it where no partners map names it. Every write of a shared event writes
+    # its SharedEvent mirror too (``app.store.events``).
+    shared_with = UnicodeAttribute(null=True)
+    origin_name = UnicodeAttribute(null=True)
 
     by_due = ByDue()
 
@@ -706,6 +741,64 @@ class Event(Model):
 
     def place_in_calendar(self) -> None:
         self.due_key = f"{keys.instant(self.starts_at)}#{self.event_id}"
+
+
+class SharedEvent(Model):
+    """The copy of a shared event its partner team's calendar reads (``TEAM#<partner>`` /
+    ``SHAREDEVENT#<owning team>#<event>``): what a band shows, written in the same
+    transaction as every write of the original, never on its own. Notes and the owner's name
+    stay on the original, which the partner's page of it reads.
+
+    ``team_id`` is the team it is shown in, ``event_id`` the original's. Always in ``by_due``
+    by the original's start (an event is always dated, and is never trashed).
+    """
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    origin_team_id = UnicodeAttribute()
+    origin_name = UnicodeAttribute(default="")
+    event_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    place = UnicodeAttribute(default="")
+    starts_at = UTCDateTimeAttribute()
+    ends_at = UTCDateTimeAttribute()
+    zone = UnicodeAttribute()
+    state = UnicodeAttribute(default="planned")
+    updated_at = UTCDateTimeAttribute(null=True)
+    due_key = UnicodeAttribute(null=True)
+
+    by_due = ByDue()
+
+    @classmethod
+    def key(cls, team_id: str, origin_team_id: str, event_id: str) -> tuple[str, str]:
+        return keys.team(team_id), f"SHAREDEVENT#{origin_team_id}#{event_id}"
+
+    @classmethod
+    def prefix(cls, origin_team_id: str) -> str:
+        return f"SHAREDEVENT#{origin_team_id}#"
+
+    @classmethod
+    def of(cls, event: Event) -> "SharedEvent":
+        """The mirror of ``event`` in the team it is shared with."""
+        return cls(
+            *cls.key(event.shared_with, event.team_id, event.event_id),
+            team_id=event.shared_with,
+            origin_team_id=event.team_id,
+            origin_name=event.origin_name or "",
+            event_id=event.event_id,
+            title=event.title,
+            place=event.place or "",
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            zone=event.zone,
+            state=event.state,
+            updated_at=event.updated_at,
+            due_key=f"{keys.instant(event.starts_at)}#{event.team_id}.{event.event_id}",
+        )
 
 
 class SeriesTemplate(Model):
@@ -1062,6 +1155,7 @@ CALENDAR_MODELS = (
     Activity,
     Schedule,
     Event,
+    SharedEvent,
     SeriesTemplate,
     Playbook,
     Reminder,

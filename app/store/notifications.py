@@ -98,8 +98,8 @@ def write(notes: NoteWrites) -> None:
 
 
 def waiting(person_id: str) -> list[Notification]:
-    """The person's notes not sent yet, oldest first: one Query (TTL may lag: expired ones
-    are left out)."""
+    """The person's notes not sent yet, oldest first: one Query (TTL may lag, so a note past
+    its 14 days may still be listed, and sent late, until DynamoDB deletes it)."""
     return list(
         Notification.query(
             keys.person(person_id),

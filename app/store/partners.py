@@ -153,18 +153,18 @@ def decline(token: SignInToken, now: datetime) -> None:
         transaction.delete(PartnerInvite(*PartnerInvite.key(token.team_id, token_hash)))
 
 
-def end(team: Team, partner_id: str) -> bool:
-    """End a partnership from either side: both entries go in one transaction, then the posts
-    each side shared with the other stop being shared (``sharing.unshare_all``: the partner
-    maps already hide them, so a failure there leaves nothing visible). False if the teams were
-    not partners (any more): nothing to do."""
+def end(team: Team, partner_id: str, now: datetime) -> bool:
+    """End a partnership from either side: both entries go in one transaction, with a pending
+    marker that the posts and events each side shared with the other are still to be
+    unshared; then this request unshares them (``sharing.finish_unsharing``). The partner
+    maps hide them from the calendars at once, but feeds and My posts list mirrors by owner:
+    should the request fail or run out of time, the nudge job finishes the unsharing from the
+    marker, so it is never left half-done. False if the teams were not partners (any more)."""
     mine = team.partner_entries()
     if partner_id not in mine:
-        # Ended already, by the other side or by this request before it failed: what the two
-        # shared may still be waiting to be unshared (asking again finishes it).
-        sharing.unshare_all(team.team_id, partner_id)
-        return False
+        return False  # ended by the other side, or by this request before: its marker waits
     other = teams.team(partner_id)
+    marker = sharing.unsharing_marker(team.team_id, partner_id, now)
     with (
         lost_conditions_raise(Conflict("partners changed meanwhile")),
         TransactWrite(connection=connection()) as transaction,
@@ -172,7 +172,8 @@ def end(team: Team, partner_id: str) -> bool:
         _write_partners(transaction, team, _without(mine, partner_id))
         if other is not None and team.team_id in other.partner_entries():
             _write_partners(transaction, other, _without(other.partner_entries(), team.team_id))
-    sharing.unshare_all(team.team_id, partner_id)
+        transaction.save(marker)
+    sharing.finish_unsharing(marker)
     return True
 
 
