@@ -13,9 +13,9 @@ import test_planner
 from moto.dynamodb.models.dynamo_type import DynamoType
 from test_planner import _form, _post, _rome
 
-from app import planner
-from app.planner import COMMENT_LIMITS, HISTORY_PAGE, forms
+from app.planner import forms, history
 from app.planner.forms import MAX_TAG_LENGTH, MAX_TAGS
+from app.planner.history import COMMENT_LIMITS, HISTORY_PAGE
 from app.store import keys, meter, posts, teams
 from app.store.models import Activity, Team
 from app.store.teams import MAX_TEAM_TAGS
@@ -159,7 +159,7 @@ def test_past_the_comment_limits_a_person_reads_why_in_the_form_and_nothing_is_w
     (minute, _20, a_minute), (day, _300, a_day) = COMMENT_LIMITS
     # The same counters with smaller numbers: 2 a minute, 4 a day, counting refused attempts
     # too (the clock starts at noon).
-    monkeypatch.setattr(planner, "COMMENT_LIMITS", ((minute, 2, a_minute), (day, 4, a_day)))
+    monkeypatch.setattr(history, "COMMENT_LIMITS", ((minute, 2, a_minute), (day, 4, a_day)))
     client = cantina["folks"].client_for(carla)
     assert [_comment(client, team, post, f"note {n}").status_code for n in range(2)] == [302] * 2
     refused = _comment(client, team, post, "one too many", **{"HX-Request": "true"})

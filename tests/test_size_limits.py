@@ -17,9 +17,10 @@ from app.events.forms import EventForm, StepForm, TemplateForm
 from app.forms import ProfileForm, TeamForm
 from app.notifications import record
 from app.nudges import plan
-from app.planner import COMMENT_LIMIT, changes
+from app.planner import changes
 from app.planner import forms as planner_forms
 from app.planner.forms import MAX_BODY_BYTES, MAX_TAG_LENGTH, MAX_TAGS, PostForm
+from app.planner.history import COMMENT_LIMIT
 from app.playbook.forms import checklist_field, playbook_form
 from app.schedules import recurrence
 from app.schedules.forms import MAX_ROTATION, ScheduleForm

@@ -15,7 +15,7 @@ from app.errors import error_page
 from app.feeds import ical
 from app.i18n import STATUS_LABELS
 from app.nudges.plan import DEFAULT_LEADS
-from app.planner import Filters
+from app.planner.filters import Filters
 from app.store import Conflict, NotFound, posts
 from app.store import feeds as stored
 from app.store.models import Person, Team

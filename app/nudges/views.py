@@ -24,7 +24,8 @@ from app.errors import error_page
 from app.forms import checkboxes, posted, strip, valid_clock, valid_day
 from app.notifications import SWITCHES
 from app.nudges import emails, plan, replan, tokens
-from app.planner import COMMENT_LIMIT, changes
+from app.planner import changes
+from app.planner.history import COMMENT_LIMIT
 from app.store import Conflict, NotFound, people, posts, reminders, teams
 from app.store.models import Person, Reminder
 from app.web import now, render

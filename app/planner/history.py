@@ -1,7 +1,7 @@
 """How a post's history reads: one sentence per entry, one line per changed field."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
@@ -37,6 +37,17 @@ NUDGES = {
     "review": _l("Review request"),
     "handover": _l("Handover"),
 }
+
+COMMENT_LIMIT = 2000
+# Comments are counted in DynamoDB like sign-in links and invitations, per person and team: a
+# person in a hurry is not stopped, a script is.
+COMMENT_LIMITS = (
+    # (scope, hits allowed in the window, the window)
+    ("comment-minute", 20, timedelta(minutes=1)),
+    ("comment-day", 300, timedelta(days=1)),
+)
+# The post panel shows the newest comments and changes; "Show older" reads the next ones.
+HISTORY_PAGE = 20
 
 
 NOTES = {

@@ -14,7 +14,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app import values
 from app.auth import team_member
 from app.errors import error_page
-from app.planner import Filters, changes, periods, today, viewer_zone
+from app.planner import changes, periods
+from app.planner.filters import Filters, today, viewer_zone
 from app.spreadsheets import csvfile, rows
 from app.spreadsheets.forms import UploadForm
 from app.store import imports, keys, posts, teams

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from app.planner import HISTORY_PAGE
+from app.planner.history import HISTORY_PAGE
 from app.store import posts, teams
 
 pytestmark = pytest.mark.browser
