@@ -10,6 +10,7 @@ exception, so that what is stored has one spelling and every caller can refuse w
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from urllib.parse import urlsplit
 
 # What the forms accept: far enough for any plan, near enough to catch typos (year 1, 9999),
 # and far enough from the calendar's ends that no zone (UTC-12 … UTC+14) overflows.
@@ -87,3 +88,13 @@ def instant(text: str | None) -> datetime | None:
     except (ValueError, OverflowError):  # 2026-13-01…, or 0001-01-01T00:00+14:00
         return None
     return moment if _EARLIEST <= moment < _LATEST else None
+
+
+# A published link: long enough for any post's address, bounded for the items that keep it.
+MAX_WEB_ADDRESS = 2000
+
+
+def web_address(text: str) -> bool:
+    """Whether ``text`` is a web address a published link may be: http(s), with a host."""
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and len(text) <= MAX_WEB_ADDRESS

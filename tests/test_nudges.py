@@ -428,6 +428,20 @@ def test_mark_as_published_from_the_email_needs_no_session_and_a_confirm(nudging
     assert again.status_code == 410 and "used already" in again.text
 
 
+def test_a_published_link_past_two_thousand_characters_is_refused_and_the_link_stays_usable(
+    nudging, nudged
+):
+    """The same bound as the post form's (and the CSV import's) published link."""
+    post, links = nudged
+    client = nudging["app"].test_client()
+    too_long = "https://instagram.com/p/" + "x" * 2000
+    refused = client.post(links["Mark as published"], data={"link": too_long})
+    assert refused.status_code == 422 and "web address" in refused.text
+    assert posts.load(post.team_id, post.post_id)[0].status == "approved"
+    done = client.post(links["Mark as published"], data={"link": "https://instagram.com/p/1"})
+    assert done.status_code == 200
+
+
 def test_snooze_moves_only_the_reminder(nudging, nudged):
     post, links = nudged
     client = nudging["app"].test_client()

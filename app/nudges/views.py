@@ -6,7 +6,6 @@ their pages speak the recipient's language and say so when a link was used alrea
 """
 
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -246,8 +245,7 @@ def _changes_asked() -> dict:
 def _published_link() -> str:
     """The optional link to the published post, as typed on the confirm page."""
     link = (request.form.get("link") or "").strip()
-    parts = urlsplit(link)
-    if link and (parts.scheme not in ("http", "https") or not parts.netloc):
+    if link and not values.web_address(link):
         raise _Refused(_("Enter a web address starting with https://, or leave it empty."))
     return link
 

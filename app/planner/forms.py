@@ -2,7 +2,6 @@
 
 import hashlib
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -73,8 +72,7 @@ def channel_warnings(channels, title: str, copy: str) -> list[tuple[str, int, in
 
 def web_address(form, field):
     """A published link: a web address (the partner side's too, app.sharing)."""
-    parts = urlsplit(field.data or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(field.data) > 2000:
+    if not values.web_address(field.data or ""):
         raise ValidationError(_l("Enter a web address starting with https://"))
 
 

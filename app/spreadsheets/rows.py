@@ -9,12 +9,12 @@ file Cadenza exported) is that post, already there: an import never changes a po
 
 import hashlib
 from datetime import date, datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app import values
 from app.i18n import LANGUAGES, STATUS_LABELS, valid_zone
 from app.planner import changes, periods
 from app.planner.forms import MAX_BODY_BYTES, MAX_TAG_LENGTH, MAX_TAGS
@@ -164,8 +164,7 @@ class Checker:
                 )
             )
         link = raw.get("published_link", "").strip()
-        parts = urlsplit(link)
-        if link and (parts.scheme not in ("http", "https") or not parts.netloc or len(link) > 2000):
+        if link and not values.web_address(link):
             errors.append(_("Enter a web address starting with https://"))
         row = {
             "line": line,
