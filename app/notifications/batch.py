@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale, gettext, ngettext
 from pynamodb.exceptions import UpdateError
 
-from app import mail
 from app.notifications import BATCH_EVERY_MINUTES, SWITCH_OF
 from app.nudges import plan, tokens
-from app.nudges.emails import action_link, unsubscribe_headers, when
+from app.nudges.emails import action_link, to_person, when
 from app.store import conditional_failure, people, reminders
 from app.store import notifications as store
 from app.store.models import Member, Notification, Person, Reminder
@@ -122,17 +121,7 @@ def message(person: Person, notes: list[Notification], now: datetime):
             len(notes),
             team=place,
         )
-        return mail.compose(
-            "notifications",
-            to=person.email,
-            language=person.language,
-            now=now,
-            headers=unsubscribe_headers(person),
-            subject=subject,
-            person=person,
-            posts=posts,
-            preferences=link_to("nudges.preferences"),
-        )
+        return to_person("notifications", person, now, subject, posts=posts)
 
 
 def _links(person: Person, note: Notification, team_id: str, post_id: str) -> dict:

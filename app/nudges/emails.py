@@ -28,6 +28,22 @@ def when(moment: datetime, person: Person, now: datetime) -> str:
     return format_datetime(moment, "EEE d MMM HH:mm", tzinfo=zone, locale=person.language)
 
 
+def to_person(template: str, person: Person, now: datetime, subject: str, **context):
+    """An email to one person about all their posts (a digest, a batch of notifications): in
+    their language, with the one-click unsubscribe and a link to their preferences."""
+    return mail.compose(
+        template,
+        to=person.email,
+        language=person.language,
+        now=now,
+        headers=unsubscribe_headers(person),
+        subject=subject,
+        person=person,
+        preferences=link_to("nudges.preferences"),
+        **context,
+    )
+
+
 def unsubscribe_headers(person: Person) -> dict[str, str]:
     """RFC 8058 one-click unsubscribe: the POST to this link needs no cookie or form token."""
     token = tokens.sign_unsubscribe(person)
@@ -238,18 +254,14 @@ def digest(person: Person, overdue: list, upcoming: list, now: datetime):
         def lines(found):
             return [_digest_line(post, person, now) for post in found]
 
-        return mail.compose(
+        return to_person(
             "digest",
-            to=person.email,
-            language=person.language,
-            now=now,
-            headers=unsubscribe_headers(person),
-            subject=subject,
-            person=person,
+            person,
+            now,
+            subject,
             overdue=lines(overdue),
             upcoming=lines(upcoming),
             teams={team_id: entry["name"] for team_id, entry in person.team_entries().items()},
-            preferences=link_to("nudges.preferences"),
         )
 
 
