@@ -44,8 +44,9 @@ lint: $(VENV)/.installed
 # ones did), but for the long instruments tests/conftest.py SPREAD_FILES names.
 PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+# The slowest tests are listed at the end: CI has 15 minutes for both passes.
 test: $(VENV)/.installed translations lint $(VNU)
-	$(PYTEST) $(PYTEST_ARGS)
+	$(PYTEST) --durations=20 $(PYTEST_ARGS)
 
 # The suite again with the machine's clock moved (Debian's faketime) to a night in Rome on a
 # DST-switch day: a test that depends on when it runs fails here. The default, 00:30 UTC on
