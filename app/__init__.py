@@ -37,6 +37,7 @@ def create_app(config: Config | None = None) -> Flask:
         partners,
         planner,
         playbook,
+        profiles,
         schedules,
         sharing,
         spreadsheets,
@@ -89,6 +90,7 @@ def create_app(config: Config | None = None) -> Flask:
     schedules.init_app(app)
     spreadsheets.init_app(app)
     feeds.init_app(app)
+    profiles.init_app(app)
     sharing.init_app(app)
     if config.emulated:
         app.register_blueprint(dev.bp)

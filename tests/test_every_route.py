@@ -45,6 +45,7 @@ from app.store import (
     partners,
     people,
     posts,
+    profiles,
     reminders,
     schedules,
     teams,
@@ -80,6 +81,9 @@ rule                                     method by       anonymous outsider view
 /me                                      GET    session  sign-in   ok       ok      ok      ok
 /me                                      POST   session  sign-in   ok       ok      ok      ok
 /me/mail                                 POST   session  sign-in   ok       ok      ok      ok
+/me/profiles                             POST   session  sign-in   ok       ok      ok      ok
+/me/profiles/<profile_id>                POST   session  sign-in   ok       ok      ok      ok
+/me/profiles/<profile_id>/remove         POST   session  sign-in   ok       ok      ok      ok
 /me/nudges                               GET    session  sign-in   ok       ok      ok      ok
 /me/nudges                               POST   session  sign-in   ok       ok      ok      ok
 /me/feeds                                GET    session  sign-in   ok       ok      ok      ok
@@ -231,6 +235,7 @@ class Side:
     event: object = None  # an event (with no series)
     schedule: object = None  # a schedule of two posts
     feed: object = None  # the admin's calendar feed of the team
+    profile: object = None  # the admin's own profile (issue 12)
     csv_import: str = ""  # the admin's CSV import, waiting for confirmation
     reader: object = None
 
@@ -245,6 +250,7 @@ class Side:
         side.event = side.new_event()
         side.schedule = side.new_schedule()
         side.feed = side.new_feed(side.people["admin"])[0]
+        side.profile = side.new_profile(side.people["admin"])
         side.csv_import = side.new_import()
         return side
 
@@ -344,6 +350,17 @@ class Side:
                 people.person(someone.person_id), now=self.folks.now(), team_id=self.team.team_id
             )
 
+    def new_profile(self, someone):
+        """A personal profile of ``someone``."""
+        with self.folks.app.app_context():
+            return profiles.add(
+                people.person(someone.person_id),
+                network="linkedin",
+                handle=f"handle-{keys.new_id(6)}",
+                url="",
+                now=self.folks.now(),
+            )
+
     def new_import(self) -> str:
         """A CSV file of one post, uploaded by the admin: its import's id."""
         upload = f"/t/{self.team.team_id}/import"
@@ -427,6 +444,11 @@ def _shown(client, url: str, form_id: str) -> list[tuple[str, str]]:
         return []
     # The page's CSRF token is its viewer's: the caller's client sends its own.
     return [pair for pair in form_fields(response.text, form_id) if pair[0] != "csrf_token"]
+
+
+def _profile_form(side, values, client):
+    form_id = f"profile-form-{values['profile_id']}"
+    return _shown(client, "/me", form_id) or _shown(side.admin_client(), "/me", form_id)
 
 
 def _with_name(pairs, **names):
@@ -518,6 +540,10 @@ FORMS = {
     "feeds.regenerate": lambda side, values, client: {},
     "feeds.revoke": lambda side, values, client: {},
     "feeds.create_team_feed": lambda side, values, client: {},
+    "profiles.add": lambda side, values, client: {"new-network": "x", "new-handle": "someone"},
+    # The profile's form as its owner's page shows it: the caller's own, else B's admin's.
+    "profiles.save": lambda side, values, client: _profile_form(side, values, client),
+    "profiles.remove": lambda side, values, client: _profile_form(side, values, client),
     "partners.invite": lambda side, values, client: {"email": f"{keys.new_id()}@example.com"},
     "partners.withdraw": lambda side, values, client: {},
     # The team's first partner (none: the answer says the partnership had ended already).
@@ -723,6 +749,7 @@ PARAMETERS = (
     "feed_id",
     "origin_id",
     "import_id",
+    "profile_id",
 )
 
 
@@ -762,6 +789,7 @@ def _b_values(world: World, rule: str) -> list[dict]:
         "event_id": [b.event.event_id],
         "schedule_id": [b.schedule.schedule_id],
         "feed_id": [b.feed.feed_id],
+        "profile_id": [b.profile.profile_id],
         "import_id": [b.csv_import],
         # B's own posts as if B shared them with A (B is A's partner in the partners' probe).
         "origin_id": [b.team.team_id],
@@ -880,6 +908,7 @@ class Targets:
         "teams.remove",
         "teams.revoke",
         "feeds.revoke",
+        "profiles.remove",
         "partners.withdraw",
         "sharing.approve",
         "teams.leave",
@@ -920,6 +949,8 @@ class Targets:
             "filename": lambda: "cadenza.css",
             # The caller's own feed (revoking uses it up; anyone signed out has none).
             "feed_id": lambda: self._item((endpoint, role), lambda: self._feed(role)),
+            # The caller's own profile (removing uses it up; anyone signed out has none).
+            "profile_id": lambda: self._item((endpoint, role), lambda: self._profile(role)),
             # Cancelling uses its event up (a cancelled event is no longer edited).
             "event_id": lambda: (
                 self._item(f"event {endpoint == 'events.cancel'}", a.new_event).event_id
@@ -950,6 +981,12 @@ class Targets:
             return keys.new_id()
         someone = self.world.outsider if role == "outsider" else self.world.a.people[role]
         return self.world.a.new_feed(someone)[0].feed_id
+
+    def _profile(self, role: str) -> str:
+        if role == "anonymous":
+            return keys.new_id(12)
+        someone = self.world.outsider if role == "outsider" else self.world.a.people[role]
+        return self.world.a.new_profile(someone).profile_id
 
     def _shared(self, endpoint: str) -> tuple[str, str]:
         """A partner's post shared with A, approved (in review for approving it, which uses

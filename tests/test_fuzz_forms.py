@@ -47,6 +47,7 @@ from app.schedules import planning, recurrence
 from app.store import events, keys, partners, people, posts, schedules, teams
 from app.store import feeds as stored_feeds
 from app.store import playbook as stored_playbook
+from app.store import profiles as stored_profiles
 from tests.conftest import TEST_CONFIG, People, reset_aws
 
 pytestmark = pytest.mark.usefixtures("pinned_instant")  # see conftest.PINNED_INSTANT
@@ -305,6 +306,8 @@ def _post_form(w: World) -> dict:
         "title": text("Tasting teaser", "Vendemmia 2026", "x" * 200, "x" * 201),
         "copy": text("Six wines.\r\nTickets at the door.", Long("é" * 175_000)),
         "channels": several(*channels),
+        # Anna's own profile, or one nobody has (issue 12).
+        "profiles": several(_own_profile(w).profile_id, "abcdefabcdef"),
         "owner": one(*w.member_ids(), ""),
         "day": one("2026-12-05", "2000-01-01", "2100-12-31", ""),
         "at": one("09:30", "00:00", "23:59", ""),
@@ -457,6 +460,7 @@ def _filters(w: World) -> dict:
         "channel": maybe("Instagram", "Facebook", ""),
         "status": maybe(*STATUS_LABELS, ""),
         "tag": maybe("tasting", ""),
+        "reach": maybe("team", "people", ""),
     }
 
 
@@ -619,6 +623,32 @@ def _feed_address(w: World) -> dict:
     return {"person_id": w.id("anna"), "feed_id": feed.feed_id, "token": secret}
 
 
+def _own_profile(w: World) -> stored_profiles.Profile:
+    """Anna's first personal profile (made when she has none: removing one uses it up)."""
+    anna = people.person(w.id("anna"))
+    mine = stored_profiles.profiles_of(anna)
+    if mine:
+        return mine[0]
+    return stored_profiles.add(anna, network="linkedin", handle="anna", url="", now=w.folks.now())
+
+
+def _profile_fields(prefix: str) -> dict:
+    return {
+        f"{prefix}-network": one(*stored_profiles.NETWORKS),
+        f"{prefix}-handle": text("anna-rossi", "@anna.vigna", "x" * 100, "x" * 101),
+        f"{prefix}-url": one(
+            "", "https://example.com/anna", "javascript:x", "https://" + "a" * 150
+        ),
+    }
+
+
+def _profile_edit(w: World) -> dict:
+    """Anna's profile's form, with its live rev (or a stale one)."""
+    profile = _own_profile(w)
+    prefix = f"p{profile.profile_id}"
+    return {**_profile_fields(prefix), f"{prefix}-rev": one(profile.rev, "x")}
+
+
 def _csv_import(w: World) -> str:
     """Anna's CSV import of one post, waiting for confirmation (a new one each time:
     confirming uses it up)."""
@@ -681,6 +711,13 @@ ROUTES: dict[str, Inputs] = {
     "GET feeds.new_team_feed": Inputs(query=_filters),
     "POST feeds.create_team_feed": Inputs(query=_filters),
     "GET feeds.feed": Inputs(paths=_feed_address, who=None),
+    "POST profiles.add": Inputs(form=lambda w: _profile_fields("new")),
+    "POST profiles.save": Inputs(
+        form=_profile_edit, paths=lambda w: {"profile_id": _own_profile(w).profile_id}
+    ),
+    "POST profiles.remove": Inputs(
+        form=_profile_edit, paths=lambda w: {"profile_id": _own_profile(w).profile_id}
+    ),
     "POST nudges.preferences": Inputs(form=_preferences),
     "GET nudges.act": Inputs(paths=lambda w: {"token": _action_link(w)}, who=None),
     "POST nudges.act": Inputs(

@@ -34,8 +34,10 @@ from werkzeug.datastructures import MultiDict
 from app.cadence import weekly
 from app.nudges import emails, run_once, tokens
 from app.nudges.emails import Escalation
-from app.store import events, posts, reminders, schedules, teams
+from app.planner import changes
+from app.store import events, posts, profiles, reminders, schedules, teams
 from app.store.models import Reminder, SharedPost
+from app.store.people import person as stored_person
 from tests.conftest import dynamodb_error, link_in, outbox
 from tests.formdata import form_in
 
@@ -429,6 +431,29 @@ def everything(app, december, cantina, inject, quick_transactions):
     docs.get(admin, "/me/feeds", "feeds")
     docs.get(admin, f"/t/{tid}/feeds/new?channel=Instagram", "team-feed-new")
     docs.get(admin, f"/t/{tid}/feeds/new?channel=Nowhere", "team-feed-invalid", 422)
+    # Personal profiles on the profile page: listed, and one refused (page and fragment).
+    mine = {"new-network": "blog", "new-handle": "Vigna", "new-url": "https://vigna.example"}
+    assert admin.post("/me/profiles", data=mine).status_code == 302
+    docs.get(admin, "/me", "profile-with-profiles")
+    bad = {"new-network": "x", "new-handle": " ", "new-url": "ftp://x"}
+    docs.post(admin, "/me/profiles", "profile-add-invalid", 422, data=bad)
+    docs.post(admin, "/me/profiles", "profile-add-invalid-fragment", 422, htmx=True, data=bad)
+    # A post on Anna's own profile: its panel, and its chip marked in the month, filtered.
+    (blog,) = profiles.profiles_of(stored_person(anna.person_id))
+    personal = _post(team, anna, rome(2026, 12, 11, 10), "On Anna's blog", ())
+    loaded, body = posts.load(tid, personal.post_id)
+    copies = [profiles.copy_of(anna.person_id, blog)]
+    changes.update(
+        loaded,
+        body,
+        team,
+        summary={"profiles": copies},
+        body_fields={},
+        actor=anna.person_id,
+        now=folks.now(),
+    )
+    docs.get(admin, f"/t/{tid}/posts/{personal.post_id}", "post-personal")
+    docs.get(admin, f"/t/{tid}/month/2026-12?reach=people", "month-personal")
     editor = folks.client_for(bruno)
     stale, seen = (form_fields(c.get(f"/t/{tid}/posts/{pid}").text) for c in (admin, editor))
     assert _save(editor, team, full, edited(seen, copy="Bruno's copy")).status_code == 302

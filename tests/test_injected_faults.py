@@ -68,6 +68,7 @@ from app.store import (
 )
 from app.store import feeds as stored_feeds
 from app.store import notifications as stored_notes
+from app.store import profiles as stored_profiles
 from app.store.models import (
     Event,
     Invite,
@@ -710,6 +711,11 @@ def requests(w: World) -> dict[str, Callable]:
         bruno, w.path("events", joint.event_id), "event-form", start_day=str(day + timedelta(3))
     )
     feed = stored_feeds.create(people.person(w.bruno.person_id), now=w.folks.now())[0]
+    profile = stored_profiles.add(
+        people.person(w.bruno.person_id), network="x", handle="bruno", url="", now=w.folks.now()
+    )
+    prefix = f"p{profile.profile_id}-"
+    profile_edit = {prefix + "rev": profile.rev, prefix + "network": "x", prefix + "handle": "b2"}
     # Bruno's CSV file of one post, uploaded (its confirmation below) and to upload again.
     plan_csv = f"title,date,time\nTasting from a file,{day + timedelta(days=1)},18:00\n".encode()
     uploaded = w.client(w.bruno).post(
@@ -740,6 +746,15 @@ def requests(w: World) -> dict[str, Callable]:
         "feeds.regenerate": lambda: w.client(w.bruno).post(f"/me/feeds/{feed.feed_id}/regenerate"),
         "feeds.revoke": lambda: w.client(w.bruno).post(f"/me/feeds/{feed.feed_id}/revoke"),
         "feeds.create_team_feed": lambda: w.client(w.carla).post(w.path("feeds?channel=Instagram")),
+        "profiles.add": lambda: w.client(w.bruno).post(
+            "/me/profiles", data={"new-network": "linkedin", "new-handle": "bruno-bianchi"}
+        ),
+        "profiles.save": lambda: w.client(w.bruno).post(
+            f"/me/profiles/{profile.profile_id}", data=profile_edit
+        ),
+        "profiles.remove": lambda: w.client(w.bruno).post(
+            f"/me/profiles/{profile.profile_id}/remove", data=profile_edit
+        ),
         "nudges.act (published)": lambda: w.client().post(f"/n/{w.links['published']}"),
         "nudges.act (snooze)": lambda: w.client().post(f"/n/{w.links['snooze']}"),
         "nudges.act (handover)": lambda: w.client().post(

@@ -28,6 +28,7 @@ from app.schedules.planning import MAX_SKIPPED
 from app.store import events, partners, posts, teams
 from app.store import feeds as stored_feeds
 from app.store import playbook as stored_playbook
+from app.store import profiles as stored_profiles
 from app.store import schedules as stored_schedules
 from app.store.models import (
     CALENDAR_MODELS,
@@ -44,6 +45,7 @@ from app.store.models import (
     Playbook,
     Post,
     PostBody,
+    ProfileCopy,
     RateCounter,
     Reminder,
     Schedule,
@@ -140,6 +142,17 @@ def _largest_person(now, number: int = 0) -> Person:
             }
             for team in range(stored_feeds.MAX_FEEDS)
         },
+        # Every personal profile a person may have, at the widest the form accepts.
+        profiles={
+            f"{profile:012d}": {
+                "network": "linkedin",
+                "handle": WIDE * stored_profiles.MAX_HANDLE,
+                "url": WIDE * stored_profiles.MAX_URL,
+                "rev": "r" * 8,
+                "created_at": "2026-12-01T00:00:00.000000Z",
+            }
+            for profile in range(stored_profiles.MAX_PROFILES)
+        },
         teams={
             # An admin of each, who asked for each team's weekly Cadence health email.
             f"{team:016d}": {"name": WIDE * TEAM_NAME, "role": "admin", "weekly_health": True}
@@ -151,6 +164,7 @@ def _largest_person(now, number: int = 0) -> Person:
 
 def test_the_largest_person_item_stays_under_the_limit(app):
     someone = _largest_person(datetime.now(UTC))
+    print(f"largest person: {_size(someone):,} bytes")
     assert _size(someone) < LIMIT / 10
     someone.save()
 
@@ -201,6 +215,19 @@ def _largest_post_values(variant: str) -> dict:
     }
 
 
+def _largest_profiles(person_id: str, variant: str) -> list[ProfileCopy]:
+    """The owner's every own profile (issue 12), each with the longest handle."""
+    return [
+        ProfileCopy(
+            person=person_id,
+            id=f"{variant}{n:011d}",
+            network="linkedin",
+            handle=variant + WIDE * (stored_profiles.MAX_HANDLE - 1),
+        )
+        for n in range(stored_profiles.MAX_PROFILES)
+    ]
+
+
 def test_the_largest_post_its_body_and_its_history_stay_under_the_limit(app, folks):
     """Written through the store, as a save writes them: a summary with the longest title, every
     channel and tag, a body with copy and notes at the form's byte limit, and a history entry
@@ -211,7 +238,7 @@ def test_the_largest_post_its_body_and_its_history_stay_under_the_limit(app, fol
     teams.set_channels(team, sorted(channels)[: teams.MAX_CHANNELS])
     team = teams.team(team.team_id)
     now = datetime.now(UTC)
-    first = _largest_post_values("a")
+    first = {**_largest_post_values("a"), "profiles": _largest_profiles(anna.person_id, "a")}
     post = posts.new_post(
         team.team_id,
         zone="America/Argentina/ComodRivadavia",
@@ -225,7 +252,7 @@ def test_the_largest_post_its_body_and_its_history_stay_under_the_limit(app, fol
     with app.app_context():
         changes.create(post, team, now, copy=WIDE * half, notes=WIDE * half)
     post, body = posts.load(team.team_id, post.post_id)
-    second = _largest_post_values("b")
+    second = {**_largest_post_values("b"), "profiles": _largest_profiles(anna.person_id, "b")}
     with app.app_context():
         changes.update(
             post,
@@ -246,6 +273,8 @@ def test_the_largest_post_its_body_and_its_history_stay_under_the_limit(app, fol
     post.co_owner_name, post.origin_name = WIDE * NAME, WIDE * TEAM_NAME
     post.partner_published_url = "https://example.com/" + "p" * 1980
     assert _size(SharedPost.of(post)) < LIMIT / 10
+    assert len(post.profiles) == stored_profiles.MAX_PROFILES
+    print(f"largest post: {_size(post):,} bytes")
     assert _size(post) < LIMIT / 10
     assert _size(body) < LIMIT
     for entry in posts.history(team.team_id, post.post_id):

@@ -15,6 +15,7 @@ from app.errors import error_page
 from app.forms import EmailForm, ProfileForm, WelcomeForm, posted
 from app.i18n import guess_zone
 from app.nudges import replan
+from app.profiles import views as personal_profiles
 from app.store import NotFound, people, teams
 from app.teams import joining
 from app.web import go, link_to, now, render, safe_next, settings
@@ -259,7 +260,9 @@ def profile():
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
     status = 422 if request.method == "POST" else 200
-    return render("auth/profile.html", "profile_form", status, form=form)
+    return render(
+        "auth/profile.html", "profile_form", status, form=form, **personal_profiles.page(someone)
+    )
 
 
 @bp.post("/me/mail")

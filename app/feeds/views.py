@@ -130,6 +130,8 @@ def _filter_words(filters: dict, team: Team | None, owner_name: str = "") -> lis
         words.append(str(STATUS_LABELS.get(filters["status"], filters["status"])))
     if filters.get("tag"):
         words.append(f"#{filters['tag']}")
+    if filters.get("reach"):
+        words.append(_("People's profiles") if filters["reach"] == "people" else _("Team channels"))
     return [word for word in words if word]
 
 

@@ -167,7 +167,7 @@ def nudge(
         owner = team.member(post.owner_id) if post.owner_id else None
         giver = team.member(reminder.handed_by) if reminder.handed_by else None
         due = when(post.due, person, now) if post.due else ""
-        channels = ", ".join(post.channels or []) or gettext("no channel")
+        channels = post.reach_line() or gettext("no channel")
         kind = plan.base_kind(reminder.kind).split("-")[0]
         values = {
             "due": due,
@@ -210,7 +210,7 @@ def nudge(
                 else ""
             ),
             person=person,
-            checklist=playbook.checklist(post.channels or []) if playbook else [],
+            checklist=playbook.checklist(post.channel_names()) if playbook else [],
             ticked=(body.checked if body else None) or [],
             # An event's recap, after the event: its owner is asked how it went.
             recap=post.series_step == "recap" and bool(post.event_id),

@@ -72,6 +72,7 @@ class Board:
         self._labels = {status: escape(label) for status, label in STATUS_LABELS.items()}
         self._overdue = escape(_("Overdue"))
         self._away_label = escape(_("Owner away"))
+        self._personal = escape(_("personal"))
         # One url_for per request, not per chip or cell; ids need no escaping.
         self._post_url = url_for("planner.show", team_id="TEAM-ID", post_id="POST-ID")
         self._new_url = url_for("planner.new_post", team_id=team_id or "TEAM-ID", date="DAY")
@@ -115,7 +116,12 @@ class Board:
         else:
             href = self._post_url.replace("TEAM-ID", team_id).replace("POST-ID", post_id)
         late = due is not None and due < self.moment and status not in DONE
+        # On its owner's own profiles (issue 12): marked in words and in the owner's colour.
+        personal = values.get("profiles") or ()
+        owner = self._owners.get(owner_id)
         classes = f"chip status-{status}{' overdue' if late else ''}{' shared' if shared else ''}"
+        if personal:
+            classes += f" personal personal-{owner[2]}" if owner else " personal"
         html = [
             f'<a class="{classes}" id="post-{post_id}" '
             f'href="{href}" hx-get="{href}" hx-push-url="true"'
@@ -139,6 +145,12 @@ class Board:
             f'<span class="channel">{escape(channel)}</span>'
             for channel in values.get("channels") or ()
         )
+        html.extend(
+            f'<span class="channel profile">{escape(str(profile))}</span>' for profile in personal
+        )
+        if personal:
+            whose = f" · {owner[0]}" if owner else ""
+            html.append(f'<span class="badge personal">{self._personal}{whose}</span>')
         html.append(f'<span class="badge status">{self._labels.get(status, status)}</span>')
         if shared:
             html.append(f'<span class="partner-tag partner-{colour}">{partner}</span>')
@@ -147,7 +159,6 @@ class Board:
         away = self._away.get(owner_id)
         if away is not None and due is not None and away.away_on(due.astimezone(self.zone).date()):
             html.append(f'<span class="badge away">{self._away_label}</span>')
-        owner = self._owners.get(owner_id)
         if owner is not None:
             name, owner_initials, colour = owner
             html.append(

@@ -59,12 +59,19 @@ def status_change_allowed(
     return True
 
 
+OWN_PROFILES_ONLY = _l(
+    "A post goes out only on its owner's own profiles: choose them after choosing the owner."
+)
+
+
 def refusal(team: Team, actor: str, before: Post | None, after: Post) -> Refused | None:
     """Why ``actor`` may not turn ``before`` (None: nothing yet) into ``after``, or None."""
     member = team.member(actor)
     role = member.role if member is not None else None
     if role not in EDITING_ROLES:
         return Refused("status", _l("Your role in this team does not allow changing posts."))
+    if any(copy.person != after.owner_id for copy in after.profiles or []):
+        return Refused("profiles", OWN_PROFILES_ONLY)  # an admin's change too
     if role == "admin":
         return None
     came_from = before.status if before is not None else None
@@ -198,6 +205,10 @@ def update(
     extra_reminders: tuple = (),
     **details,
 ) -> Post:
+    if "owner_id" in summary and "profiles" not in summary and post.profiles:
+        # Handed over (a nudge's link, not the form): the former owner's profiles stay theirs.
+        kept = [copy for copy in post.profiles if copy.person == summary["owner_id"]]
+        summary = {**summary, "profiles": kept or None}
     after = posts.preview(post, summary)
     _check(team, actor, post, after)
     writes = _replan(post, after, team, now)

@@ -20,6 +20,16 @@ def today() -> date:
     return now().astimezone(viewer_zone()).date()
 
 
+# Where posts go out (issue 12): on the team's channels, or on people's own profiles. A post on
+# both shows under both; one on neither yet (an idea) under the team's.
+REACHES = ("team", "people")
+
+
+def reaches(post, reach: str) -> bool:
+    personal = bool(getattr(post, "profiles", None))  # a partner's mirror has none
+    return personal if reach == "people" else bool(post.channels) or not personal
+
+
 @dataclass(frozen=True)
 class Filters:
     """Combinable filters, kept in the URL; unknown values are ignored, not errors."""
@@ -28,6 +38,7 @@ class Filters:
     channel: str = ""
     status: str = ""
     tag: str = ""
+    reach: str = ""
 
     @classmethod
     def from_request(cls, team) -> "Filters":
@@ -40,6 +51,7 @@ class Filters:
             channel=channel if channel in (team.channels or []) else "",
             status=status if status in STATUS_LABELS else "",
             tag=args.get("tag", "")[:40],
+            reach=args.get("reach", "") if args.get("reach") in REACHES else "",
         )
 
     def keep(self, post: Post) -> bool:
@@ -48,6 +60,7 @@ class Filters:
             and (not self.channel or self.channel in (post.channels or []))
             and (not self.status or post.status == self.status)
             and (not self.tag or self.tag in (post.tags or set()))
+            and (not self.reach or reaches(post, self.reach))
         )
 
     def args(self) -> dict:

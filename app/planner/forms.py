@@ -1,6 +1,7 @@
 """The post form: every field validated on the server, with a message next to it."""
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,10 @@ from app import values
 from app.forms import checkboxes, no_control_characters, strip, valid_clock, valid_day
 from app.i18n import STATUS_LABELS
 from app.planner import periods
-from app.store.models import Member, Playbook, Post, PostBody
+from app.planner.changes import OWN_PROFILES_ONLY
+from app.store import profiles
+from app.store.models import Member, Playbook, Post, PostBody, ProfileCopy, channel_names
+from app.store.profiles import Profile
 from app.store.teams import MAX_TEAM_TAGS
 
 # DynamoDB items hold at most 400 KB; the body item keeps room for its keys and attributes.
@@ -51,7 +55,10 @@ EDITED_FIELDS = (
     "notes",
     "published_url",
     "checked",
+    "profiles",
 )
+# Fields whose value is a list (checkboxes).
+LIST_FIELDS = ("channels", "checked", "profiles")
 
 
 def plain_line_breaks(value):
@@ -88,6 +95,8 @@ class PostForm(Form):
     )
     copy = TextAreaField(_l("Copy"), [Optional()], filters=[plain_line_breaks])
     channels = checkboxes(_l("Channels"), validate_choice=False)
+    # The owner's own profiles (issue 12): ids of their person item's ``profiles``.
+    profiles = checkboxes(_l("The owner's own profiles"), validate_choice=False)
     owner = SelectField(_l("Owner"), validate_choice=False)
     day = StringField(
         _l("Date"), [Optional(), valid_day(_l("Enter a date like 2026-12-05."))], filters=[strip]
@@ -115,11 +124,15 @@ class PostForm(Form):
         current: Post | None = None,
         team_tags=(),
         playbook: Playbook | None = None,
+        profiles_of: Callable[[str], list[Profile]] = lambda _person_id: [],
         **kwargs,
     ):
         super().__init__(formdata, **kwargs)
-        # The checklists of the channels chosen (sent, or stored): a tick counts only there.
-        self.checklist_groups = playbook.checklist(self.channels.data or []) if playbook else []
+        self._offer_profiles(current, profiles_of)
+        # The checklists of the channels chosen (sent, or stored), a profile's by its network's
+        # channel name: a tick counts only there.
+        chosen = self.channel_names()
+        self.checklist_groups = playbook.checklist(chosen) if playbook else []
         self.zone = ZoneInfo(zone)
         self.team_tags = set(team_tags or ())
         self.channels.choices = [SelectChoice(channel, channel) for channel in channel_choices]
@@ -134,6 +147,30 @@ class PostForm(Form):
         self.status.choices = [SelectChoice(value, label) for value, label in STATUS_LABELS.items()]
         self._due: datetime | None = None
 
+    def _offer_profiles(self, current: Post | None, profiles_of) -> None:
+        """The owner's profiles as choices ("LinkedIn · giulia-rossi"), with the copies the
+        post keeps of theirs (one they removed since stays on the post until unticked)."""
+        owner = self.owner.data or ""
+        offered = {}
+        if owner:
+            for profile in profiles_of(owner):
+                offered[profile.profile_id] = profiles.copy_of(owner, profile)
+        for kept in (current.profiles or []) if current is not None else []:
+            if kept.person == owner:
+                offered.setdefault(kept.id, kept)
+        self.offered_profiles = offered
+        self.profiles.choices = [SelectChoice(pid, str(copy)) for pid, copy in offered.items()]
+
+    def chosen_profiles(self) -> list[ProfileCopy]:
+        return [
+            self.offered_profiles[pid]
+            for pid in self.profiles.data or []
+            if pid in self.offered_profiles
+        ]
+
+    def channel_names(self) -> list[str]:
+        return channel_names(self.channels.data, self.chosen_profiles())
+
     @classmethod
     def for_post(cls, post: Post, body: PostBody, **kwargs) -> "PostForm":
         zone = ZoneInfo(kwargs["zone"])
@@ -143,6 +180,7 @@ class PostForm(Form):
             title=post.title,
             copy=body.copy,
             channels=list(post.channels or []),
+            profiles=[copy.id for copy in post.profiles or []],
             owner=post.owner_id or "",
             day=local.date().isoformat() if local else "",
             at=local.strftime("%H:%M") if local else "",
@@ -166,6 +204,10 @@ class PostForm(Form):
         unknown = [channel for channel in field.data or [] if channel not in known]
         if unknown:
             raise ValidationError(_l("Unknown channel: %(names)s.", names=", ".join(unknown)))
+
+    def validate_profiles(self, field):
+        if any(pid not in self.offered_profiles for pid in field.data or []):
+            raise ValidationError(OWN_PROFILES_ONLY)
 
     def validate_owner(self, field):
         if field.data and field.data not in {choice.value for choice in self.owner.choices}:
@@ -258,6 +300,7 @@ class PostForm(Form):
         return {
             "title": self.title.data,
             "channels": list(self.channels.data or []),
+            "profiles": self.chosen_profiles() or None,
             "owner_id": self.owner.data or None,
             "due": self._due,
             "zone": current.zone if keeps_zone else str(self.zone),
@@ -282,7 +325,7 @@ class PostForm(Form):
 
     def comparable(self, name: str) -> str:
         """A field's value as the merge compares it (channels and tags in any order)."""
-        if name in ("channels", "checked"):
+        if name in LIST_FIELDS:
             return "\n".join(sorted(self[name].data or []))
         if name == "tags":
             return ", ".join(sorted(self.tag_set()))
@@ -294,7 +337,7 @@ class PostForm(Form):
     def submitted(self, name: str) -> list[str]:
         """A field's value as form data (one entry per value)."""
         data = self[name].data
-        return list(data or []) if name in ("channels", "checked") else [data or ""]
+        return list(data or []) if name in LIST_FIELDS else [data or ""]
 
 
 def merge(mine: PostForm, theirs: PostForm) -> tuple[MultiDict, MultiDict, list[str]]:

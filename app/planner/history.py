@@ -96,6 +96,7 @@ def nudge_label(kind: str) -> str:
 FIELDS = {
     "title": _l("Title"),
     "channels": _l("Channels"),
+    "profiles": _l("Own profiles"),
     "owner_id": _l("Owner"),
     "due": _l("Date"),
     "status": _l("Status"),

@@ -21,9 +21,15 @@ from app.nudges import plan
 from app.planner import changes, history, periods
 from app.planner.board import Board, overdue
 from app.planner.filters import Filters, today, viewer_zone
-from app.planner.forms import CHANNEL_LIMITS, TITLE_LIMITS, PostForm, channel_warnings, merge
+from app.planner.forms import (
+    CHANNEL_LIMITS,
+    TITLE_LIMITS,
+    PostForm,
+    channel_warnings,
+    merge,
+)
 from app.planner.history import COMMENT_LIMIT, HISTORY_PAGE
-from app.store import NotFound, people, posts, reminders, teams
+from app.store import NotFound, people, posts, profiles, reminders, teams
 from app.store.models import Event, Post, PostBody, SharedEvent, SharedPost
 from app.store.posts import PostConflict
 from app.web import TemplateMacros, go, now, render, wants_fragment
@@ -265,10 +271,22 @@ def _form(team, formdata=None, post=None, body=None, current=None, **values) -> 
         "zone": g.person.zone,
         "team_tags": team.tags,
         "playbook": playbook.current(team.team_id),
+        "profiles_of": lambda person_id: _owner_profiles(team, person_id),
     }
     if post is not None:
         return PostForm.for_post(post, body, **options)
     return PostForm(formdata, current=current, **options, **values)
+
+
+def _owner_profiles(team, person_id: str) -> list:
+    """A member's own profiles, which a post they own may go out on: the signed-in person's
+    from their session's item, another member's by one GetItem of their person item."""
+    if person_id == g.person.person_id:
+        return profiles.profiles_of(g.person)
+    if team.member(person_id) is None:
+        return []  # not one of the team's: the owner field refuses it
+    someone = people.person(person_id)
+    return profiles.profiles_of(someone) if someone is not None else []
 
 
 def _loaded(team_id: str, post_id: str):
@@ -307,7 +325,7 @@ def _panel(
         **comment,
         nudges=plan.in_order(reminders.of_post(team.team_id, post.post_id)),
         members={member.person_id: member for member in team.member_list()},
-        warnings=channel_warnings(post.channels or [], post.title, body.copy),
+        warnings=channel_warnings(post.channel_names(), post.title, body.copy),
         conflict=conflict,
         review_error=review_error,
         can_edit=RANKS[g.role] >= RANKS["editor"],

@@ -91,6 +91,10 @@
     var chosen = Array.prototype.map.call(
       document.querySelectorAll('#post-form input[name="channels"]:checked'),
       function (box) { return box.value; });
+    // A personal profile counts as the channel of its network (LinkedIn, X…), once.
+    document.querySelectorAll('#post-form input[name="profiles"]:checked').forEach(function (box) {
+      if (box.dataset.channel && chosen.indexOf(box.dataset.channel) < 0) { chosen.push(box.dataset.channel); }
+    });
     out.replaceChildren();
     chosen.forEach(function (channel) {
       [[limits, copy], [titleLimits, title]].forEach(function (pair) {

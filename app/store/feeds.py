@@ -18,9 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pynamodb.expressions.condition import size
-
-from app.store import Conflict, NotFound, keys, lost_conditions_raise, people, posts
+from app.store import Conflict, NotFound, keys, lost_conditions_raise, people, person_maps, posts
 from app.store.models import Person, Post, Team
 
 MAX_FEEDS = 10  # per person: bounds the person item (tests/test_size_limits.py)
@@ -63,8 +61,7 @@ def feed_of(someone: Person, feed_id: str) -> Feed | None:
 
 
 def _entries(someone: Person) -> dict:
-    raw = someone.feeds
-    return raw.as_dict() if hasattr(raw, "as_dict") else dict(raw or {})
+    return person_maps.entries(someone, "feeds")
 
 
 def _feed(feed_id: str, entry: dict) -> Feed:
@@ -104,17 +101,15 @@ def create(
         entry["filters"] = {name: value for name, value in (filters or {}).items() if value}
         if owner_name:
             entry["owner_name"] = owner_name
-    # The same write landing twice (botocore's retry of an answer lost) is still one feed.
-    again = Person.feeds[feed_id]["hash"] == entry["hash"]
-    if someone.feeds is None:
-        action = Person.feeds.set({feed_id: entry})
-        condition = Person.pk.exists() & (Person.feeds.does_not_exist() | again)
-    else:
-        action = Person.feeds[feed_id].set(entry)
-        room = Person.feeds.exists() & (size(Person.feeds) < MAX_FEEDS)
-        condition = Person.pk.exists() & ((room & Person.feeds[feed_id].does_not_exist()) | again)
-    with lost_conditions_raise(Conflict("the feeds changed meanwhile")):
-        Person(*Person.key(someone.person_id)).update(actions=[action], condition=condition)
+    person_maps.add_entry(
+        someone,
+        "feeds",
+        feed_id,
+        entry,
+        limit=MAX_FEEDS,
+        same=lambda stored: stored["hash"] == entry["hash"],
+        conflict=Conflict("the feeds changed meanwhile"),
+    )
     return _feed(feed_id, entry), secret
 
 

@@ -13,6 +13,8 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
     partner invite  TEAM#<t>   PARTNERINVITE#<token hash>  with a sign-in token of purpose
                                    "partner" under the same hash            TTL (14 days)
     post (summary)  TEAM#<t>   POST#<post>   LSI by_due    due_key   <due UTC>#<post>  (dated)
+                                             (``profiles``: copies {person, id, network,
+                                             handle} of the owner's own profiles it is on)
                                              LSI ideas     idea_key  <created>#<post>  (undated)
                                              LSI trash     trash_key <deleted>#<post>  (trashed)
                                              GSI by_owner  OWNER#<p> / <due UTC>#<t>#<post>
@@ -50,6 +52,8 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
     system
     person          PERSON#<p> PERSON          with ``teams``: {team: {name, role, weekly_health}}
                                                and ``feeds``: {feed: {hash, kind, team, filters}}
+                                               and ``profiles``: {profile: {network, handle,
+                                               url, rev, created_at}} (at most 10)
     email owner     EMAIL#<address, lower-case>  EMAIL   conditional put keeps addresses unique
     sign-in token   TOKEN#<sha256 of token>    TOKEN   TTL
     used email link USED#<sha256 of payload>   USED   TTL (one-click nudge actions: single use)
@@ -144,6 +148,11 @@ secret address (``/feeds/P/F/S``)   holds the secret's hash; a team feed's id st
                                     400 days ahead) for the person's posts, or ``by_due`` of
                                     TEAM#T over the same window for a team feed (filters
                                     applied in code, events included): two requests
+profiles of person P (their page,   GetItem PERSON#P (its ``profiles`` map): read with the
+the post form of a post P owns)     session's BatchGet; a post's owner's profiles in the post
+                                    form: GetItem PERSON#<owner> when the owner is not the
+                                    signed-in person; written by one UpdateItem conditional on
+                                    the entry's ``rev`` (add: on room in the map)
 person by email                     GetItem EMAIL#address, then GetItem PERSON#p
 signed-in person (and the team      BatchGetItem SESSION#h + PERSON#p (+ TEAM#T when the URL
 of the URL)                         names a team), strongly consistent: one request
@@ -438,6 +447,49 @@ class PartnerInvite(Model):
         return keys.team(team_id), f"PARTNERINVITE#{token_hash}"
 
 
+# The networks a personal profile may be on (app.store.profiles), in the order the form lists
+# them, with the name a team channel of that network has: a post's character counters and the
+# playbook's checklists apply to a profile by it ("blog" and "other" have none).
+PROFILE_NETWORKS = {
+    "linkedin": "LinkedIn",
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "x": "X",
+    "threads": "Threads",
+    "bluesky": "Bluesky",
+    "mastodon": "Mastodon",
+    "tiktok": "TikTok",
+    "youtube": "YouTube",
+    "blog": "",
+    "other": "",
+}
+
+
+class ProfileCopy(MapAttribute):
+    """A personal profile as a post keeps it (``Post.profiles``): its person and id, and what
+    the calendar shows, so that no view reads the person."""
+
+    person = UnicodeAttribute()
+    id = UnicodeAttribute()
+    network = UnicodeAttribute()
+    handle = UnicodeAttribute()
+
+    @property
+    def channel(self) -> str:
+        """The team channel name its network goes by ("" for a blog or another network)."""
+        return PROFILE_NETWORKS.get(self.network, "")
+
+    def __str__(self) -> str:  # as history records it
+        return f"{self.channel or self.network} · {self.handle}"
+
+
+def channel_names(channels, profile_copies) -> list[str]:
+    """Channels, then the channel names of these profiles' networks (a profile on LinkedIn
+    counts LinkedIn's characters and gets a LinkedIn channel's checklist), each once."""
+    names = [*(channels or []), *(copy.channel for copy in profile_copies or [] if copy.channel)]
+    return list(dict.fromkeys(names))
+
+
 class Post(Model):
     """The small summary of a post that calendar views read; long text lives in PostBody."""
 
@@ -489,6 +541,18 @@ class Post(Model):
     co_owner_name = UnicodeAttribute(null=True)
     partner_published_url = UnicodeAttribute(null=True)
     origin_name = UnicodeAttribute(null=True)
+    # The owner's own profiles it goes out on (issue 12), beside the team's channels: each
+    # one's person is the owner (app.planner.changes.refusal).
+    profiles = ListAttribute(of=ProfileCopy, null=True)
+
+    def channel_names(self) -> list[str]:
+        """What its counters and checklists go by: its channels and its profiles' networks."""
+        return channel_names(self.channels, self.profiles)
+
+    def reach_line(self) -> str:
+        """Its channels and profiles as one line ("Instagram, LinkedIn · giulia-rossi")."""
+        return ", ".join([*(self.channels or []), *(str(copy) for copy in self.profiles or [])])
+
     # The CSV import that wrote the post: a confirm cut off half-way and pressed again finds
     # its own posts in place and still counts them as imported, not as already there.
     import_id = UnicodeAttribute(null=True)
@@ -1005,6 +1069,9 @@ class Person(Model):
     # Calendar feeds (app.store.feeds): {feed_id: {"hash", "kind", "team", "filters",
     # "created_at"}}, at most feeds.MAX_FEEDS; only the hash of each secret address is kept.
     feeds = MapAttribute(null=True)
+    # The person's own profiles (app.store.profiles): {profile_id: {"network", "handle", "url",
+    # "rev", "created_at"}}, at most profiles.MAX_PROFILES; channels only they edit.
+    profiles = MapAttribute(null=True)
 
     @classmethod
     def key(cls, person_id: str) -> tuple[str, str]:

@@ -54,6 +54,7 @@ def new_post(
     tags: Iterable[str] | None = (),
     reviewer_id: str | None = None,
     post_id: str | None = None,
+    profiles: list | None = None,
 ) -> Post:
     post_id = post_id or keys.new_id()
     post = Post(
@@ -71,6 +72,7 @@ def new_post(
         created_by=created_by,
         created_at=now,
         updated_at=now,
+        profiles=profiles or None,
     )
     post.place()
     return post
@@ -638,5 +640,5 @@ def _shown(value) -> str:
     if isinstance(value, datetime):
         return keys.instant(value)
     if isinstance(value, set | list | tuple):
-        return ", ".join(sorted(value))
+        return ", ".join(sorted(str(item) for item in value))  # a post's profiles are maps
     return str(value)
