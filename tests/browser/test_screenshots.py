@@ -120,10 +120,14 @@ def test_the_docs_screenshots_show_the_demo_team(app, live_server, page_as, monk
     # The features beside the planner: a partner's month, a feed, an import, the batch email.
     lumen_id = _share_with_a_partner(app, team_id, giulia, grid_posts)
     sarah = people.person_by_email(PARTNER_ADMIN)
-    partner = page_as(sarah, viewport=VIEWPORT, locale="en-GB", timezone_id=sarah.zone)
+    # Taller: the shared save-the-date and, a week later, the shared tasting's band.
+    tall = {**VIEWPORT, "height": 1250}
+    partner = page_as(sarah, viewport=tall, locale="en-GB", timezone_id=sarah.zone)
     partner.goto(f"{live_server}/t/{lumen_id}/")
     chip = partner.locator(f"#post-{team_id}-{tasting_post_id(grid_posts)}")
     expect(chip.locator(".partner-tag")).to_have_text("Cantina Aurora")
+    shared_tasting = partner.locator("#month-grid .event-band", has_text="Autumn tasting")
+    expect(shared_tasting.first).to_contain_text("Cantina Aurora")
     save(partner, "partners.png")
 
     page.goto(f"{live_server}/me/feeds")
@@ -131,6 +135,16 @@ def test_the_docs_screenshots_show_the_demo_team(app, live_server, page_as, monk
     expect(page.locator("#new-feed-url")).to_be_visible()
     page.evaluate("window.scrollTo(0, 0)")  # the page's own header above the address
     save(page, "feeds.png")
+
+    page.goto(f"{live_server}/me")
+    for network, handle in (("linkedin", "giulia-rossi"), ("instagram", "@giulia.vigna")):
+        form = page.locator("#profile-add-form")
+        form.locator("#new-network").select_option(network)
+        form.locator("#new-handle").fill(handle)
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#profile-list")).to_contain_text(handle)
+    page.locator("#profiles").scroll_into_view_if_needed()
+    save(page, "profiles.png")
 
     page.goto(f"{live_server}/t/{team_id}/")
     page.locator("#import-csv").click()
@@ -161,7 +175,8 @@ def tasting_post_id(grid_posts) -> str:
 
 def _share_with_a_partner(app, team_id: str, giulia, grid_posts) -> str:
     """Enoteca Lumen, Sarah's own team with two posts of its own, partners with Cantina
-    Aurora, which shares its save-the-date with Sarah as co-owner; Lumen's id."""
+    Aurora, which shares its save-the-date with Sarah as co-owner, and its autumn tasting;
+    Lumen's id."""
     with app.app_context():
         sarah = people.person_by_email(PARTNER_ADMIN)
         lumen = teams.create_team(
@@ -193,6 +208,9 @@ def _share_with_a_partner(app, team_id: str, giulia, grid_posts) -> str:
             origin_name=aurora.name,
             shown={"shared_with": ["", lumen.name]},
             now=NOW,
+        )
+        events.share(
+            events.of_team(team_id)[0], partner_id=lumen.team_id, origin_name=aurora.name, now=NOW
         )
     return lumen.team_id
 
