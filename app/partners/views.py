@@ -11,12 +11,11 @@ from wtforms import Form, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from app import mail
 from app.auth import link_page, login_required, team_member
 from app.errors import error_page
 from app.forms import EmailForm, posted
 from app.store import Conflict, NotFound, partners, people, teams
-from app.teams.invitations import mail_or_withdraw, too_many_invitations
+from app.teams.invitations import mail_invitation, mail_or_withdraw, too_many_invitations
 from app.web import link_to, now, render, settings, wants_fragment
 
 bp = Blueprint("partners", __name__)
@@ -65,20 +64,6 @@ def index(team_id: str):
     return _page(g.team)
 
 
-def _send_invitation(team, invited, raw: str) -> None:
-    message = mail.compose(
-        "partner_invite",
-        to=invited.email,
-        language=invited.language,
-        now=now(),
-        team=team.name,
-        inviter=g.person.name,
-        link=link_to("partners.answer", token=raw),
-        days=partners.INVITE_VALID_FOR.days,
-    )
-    mail.send(message, team_id=team.team_id, now=now())
-
-
 @bp.post("/t/<team_id>/partners/invite")
 @team_member("admin")
 def invite(team_id: str):
@@ -108,7 +93,14 @@ def invite(team_id: str):
     ]
     token_hash = people.hash_secret(raw)
     if answering and not mail_or_withdraw(
-        lambda: _send_invitation(team, invited, raw),
+        lambda: mail_invitation(
+            "partner_invite",
+            team,
+            to=invited.email,
+            language=invited.language,
+            link=link_to("partners.answer", token=raw),
+            days=partners.INVITE_VALID_FOR.days,
+        ),
         lambda: partners.withdraw(team_id, token_hash),
         form.email,
     ):

@@ -59,3 +59,20 @@ def mail_or_withdraw(send, withdraw, field) -> bool:
             )
         )
     return True
+
+
+def mail_invitation(template: str, team, *, to: str, language: str, link: str, days: int) -> None:
+    """An invitation's email, from the person inviting on the team's behalf (counted in the
+    team's mail for the day)."""
+    moment = now()
+    message = mail.compose(
+        template,
+        to=to,
+        language=language,
+        now=moment,
+        team=team.name,
+        inviter=g.person.name,
+        link=link,
+        days=days,
+    )
+    mail.send(message, team_id=team.team_id, now=moment)

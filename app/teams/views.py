@@ -3,12 +3,11 @@
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from app import mail
 from app.auth import login_required, team_member
 from app.errors import error_page
 from app.forms import InviteForm, RoleForm, TeamForm, posted, role_labels
 from app.store import Conflict, NotFound, people, teams
-from app.teams.invitations import mail_or_withdraw, too_many_invitations
+from app.teams.invitations import mail_invitation, mail_or_withdraw, too_many_invitations
 from app.web import go, link_to, now, render, wants_fragment
 
 bp = Blueprint("teams", __name__)
@@ -86,20 +85,6 @@ def members(team_id: str):
     return _members_page(g.team)
 
 
-def send_invite_email(team, address: str, raw_token: str) -> None:
-    message = mail.compose(
-        "invite",
-        to=address,
-        language=team.language,
-        now=now(),
-        team=team.name,
-        inviter=g.person.name,
-        link=link_to("auth.confirm", token=raw_token),
-        days=teams.INVITE_VALID_FOR.days,
-    )
-    mail.send(message, team_id=team.team_id, now=now())
-
-
 @bp.post("/t/<team_id>/members/invite")
 @team_member("admin")
 def invite(team_id: str):
@@ -127,7 +112,14 @@ def invite(team_id: str):
                 )
                 return _members_page(team, invite_form=form, status=422, block="invitations")
             if not mail_or_withdraw(
-                lambda: send_invite_email(team, address, raw),
+                lambda: mail_invitation(
+                    "invite",
+                    team,
+                    to=address,
+                    language=team.language,
+                    link=link_to("auth.confirm", token=raw),
+                    days=teams.INVITE_VALID_FOR.days,
+                ),
                 lambda: teams.revoke_invite(team_id, people.hash_secret(raw)),
                 form.email,
             ):
