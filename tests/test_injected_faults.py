@@ -711,11 +711,15 @@ def requests(w: World) -> dict[str, Callable]:
         bruno, w.path("events", joint.event_id), "event-form", start_day=str(day + timedelta(3))
     )
     feed = stored_feeds.create(people.person(w.bruno.person_id), now=w.folks.now())[0]
-    profile = stored_profiles.add(
+    own_profile = stored_profiles.add(
         people.person(w.bruno.person_id), network="x", handle="bruno", url="", now=w.folks.now()
     )
-    prefix = f"p{profile.profile_id}-"
-    profile_edit = {prefix + "rev": profile.rev, prefix + "network": "x", prefix + "handle": "b2"}
+    prefix = f"p{own_profile.profile_id}-"
+    profile_edit = {
+        prefix + "rev": own_profile.rev,
+        prefix + "network": "x",
+        prefix + "handle": "b2",
+    }
     # Bruno's CSV file of one post, uploaded (its confirmation below) and to upload again.
     plan_csv = f"title,date,time\nTasting from a file,{day + timedelta(days=1)},18:00\n".encode()
     uploaded = w.client(w.bruno).post(
@@ -750,10 +754,10 @@ def requests(w: World) -> dict[str, Callable]:
             "/me/profiles", data={"new-network": "linkedin", "new-handle": "bruno-bianchi"}
         ),
         "profiles.save": lambda: w.client(w.bruno).post(
-            f"/me/profiles/{profile.profile_id}", data=profile_edit
+            f"/me/profiles/{own_profile.profile_id}", data=profile_edit
         ),
         "profiles.remove": lambda: w.client(w.bruno).post(
-            f"/me/profiles/{profile.profile_id}/remove", data=profile_edit
+            f"/me/profiles/{own_profile.profile_id}/remove", data=profile_edit
         ),
         "nudges.act (published)": lambda: w.client().post(f"/n/{w.links['published']}"),
         "nudges.act (snooze)": lambda: w.client().post(f"/n/{w.links['snooze']}"),

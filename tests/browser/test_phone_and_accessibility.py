@@ -263,14 +263,19 @@ def open_side_panel(page: Page, base: str, world: World) -> None:
 
 
 def sideways(page: Page) -> int:
-    """How many pixels the page is wider than the screen (0: it does not scroll sideways)."""
+    """How many pixels the page is wider than the screen (0: it does not scroll sideways).
+
+    Measured once the page has loaded: a page just navigated to by a click may show its
+    content before its stylesheet applies (a busy CI machine once measured 237 px so)."""
+    page.wait_for_load_state("load")
     return page.evaluate(
         "() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
     )
 
 
 def fits_a_phone(page: Page) -> None:
-    """Nothing on the page is wider than the phone it is shown on."""
+    """Nothing on the page is wider than the phone it is shown on (once it has loaded)."""
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
