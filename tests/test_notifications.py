@@ -9,6 +9,7 @@ import pytest
 from babel.dates import format_datetime
 
 from app import nudges
+from app.planner import changes
 from app.store import people, posts, teams
 from tests.conftest import ROME, outbox
 
@@ -178,24 +179,28 @@ def test_two_overlapping_runs_send_one_email(cantina):
     assert len(mails_to(cantina, "marco")) == 1
 
 
-def test_a_review_decision_tells_the_owner_in_their_language(cantina):
-    start = at(cantina)
+def _marcos_post_in_review(world):
+    """Marco's "Vendemmia", due in two days, in review by Anna; and the moment (noon)."""
+    start = at(world)
     post = posts.new_post(
-        cantina["team"].team_id,
+        world["team"].team_id,
         title="Vendemmia",
         zone="Europe/Rome",
-        created_by=cantina["marco"].person_id,
+        created_by=world["marco"].person_id,
         now=start,
         due=start + timedelta(days=2),
-        owner_id=cantina["marco"].person_id,
+        owner_id=world["marco"].person_id,
         channels=["Instagram"],
         status="in_review",
-        reviewer_id=cantina["anna"].person_id,
+        reviewer_id=world["anna"].person_id,
     )
-    from app.planner import changes
-
-    with cantina["app"].app_context():
+    with world["app"].app_context():
         changes.create(post, teams.team(post.team_id), start, copy="")
+    return post, start
+
+
+def test_a_review_decision_tells_the_owner_in_their_language(cantina):
+    post, start = _marcos_post_in_review(cantina)
     client = cantina["folks"].client_for(cantina["anna"])
     path = f"/t/{post.team_id}/posts/{post.post_id}/review"
     data = {"decision": "changes", "comment": "Più luce", "version": "1"}
@@ -213,8 +218,6 @@ def review_request(world, reviewer: str):
     """Giulia asks ``reviewer`` to review her post; the nudge goes out; its one-click links."""
     start = at(world)
     loaded, body = posts.load(world["post"].team_id, world["post"].post_id)
-    from app.planner import changes
-
     with world["app"].app_context():
         changes.update(
             loaded,
@@ -260,8 +263,6 @@ def test_asking_for_changes_from_the_email_needs_a_word(cantina):
 def test_a_decision_on_a_version_changed_since_the_email_says_so_and_changes_nothing(cantina):
     links, _nudge = review_request(cantina, "anna")
     loaded, body = posts.load(cantina["post"].team_id, cantina["post"].post_id)
-    from app.planner import changes
-
     with cantina["app"].app_context():  # Giulia edits the post after the email went out
         changes.update(
             loaded,
@@ -332,23 +333,8 @@ def test_the_emails_link_opens_the_post_after_signing_in(cantina, app):
 def test_a_decision_and_a_hand_over_in_one_save_make_one_batch_for_their_person(cantina):
     """Two notes for one person in one change: DynamoDB refuses a transaction that names the
     person's outbox twice, so the change must update it once for both."""
-    start = at(cantina)
-    post = posts.new_post(
-        cantina["team"].team_id,
-        title="Vendemmia",
-        zone="Europe/Rome",
-        created_by=cantina["marco"].person_id,
-        now=start,
-        due=start + timedelta(days=2),
-        owner_id=cantina["marco"].person_id,
-        channels=["Instagram"],
-        status="in_review",
-        reviewer_id=cantina["anna"].person_id,
-    )
-    from app.planner import changes
-
+    post, start = _marcos_post_in_review(cantina)
     with cantina["app"].app_context():
-        changes.create(post, teams.team(post.team_id), start, copy="")
         loaded, body = posts.load(post.team_id, post.post_id)
         changes.update(
             loaded,
