@@ -32,6 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
         feeds,
         health,
         i18n,
+        kits,
         mail,
         nudges,
         partners,
@@ -91,6 +92,7 @@ def create_app(config: Config | None = None) -> Flask:
     spreadsheets.init_app(app)
     feeds.init_app(app)
     profiles.init_app(app)
+    kits.init_app(app)
     sharing.init_app(app)
     if config.emulated:
         app.register_blueprint(dev.bp)

@@ -125,6 +125,8 @@ def message(person: Person, notes: list[Notification], now: datetime):
 
 
 def _links(person: Person, note: Notification, team_id: str, post_id: str) -> dict:
+    if note.kit_team_id is not None:  # a share kit: its page, and the signed link for them
+        return _kit_links(person, note)
     """Where the post opens; for a partner's review request, on the person's team's shared
     page, with one-click Approve and Ask for changes links signed for them (and the version
     the post was put in review at: changed since, the link asks for a look)."""
@@ -148,6 +150,21 @@ def _links(person: Person, note: Notification, team_id: str, post_id: str) -> di
     return {"link": shared, "approve": signed["approve"], "changes": signed["changes"]}
 
 
+def _kit_links(person: Person, note: Notification) -> dict:
+    """A share kit's page in Cadenza, and its page behind a link signed for this person alone,
+    which takes it or passes once, until the kit's window closes (``note.due``)."""
+    page = {"team_id": note.team_id, "origin_id": note.kit_team_id, "kit_id": note.post_id}
+    token = tokens.sign(
+        "kit",
+        person_id=person.person_id,
+        team_id=note.team_id,
+        post_id=note.post_id,
+        partner=note.kit_team_id,
+        expires=note.due,
+    )
+    return {"link": link_to("kits.offer", **page), "take": link_to("kits.signed", token=token)}
+
+
 def _what(note: Notification) -> str:
     who = note.actor_name or gettext("Someone")
     return {
@@ -157,4 +174,6 @@ def _what(note: Notification) -> str:
         "changes": gettext("%(name)s asked for changes", name=who),
         "handed": gettext("%(name)s handed this post over to you", name=who),
         "review": gettext("%(name)s asks your team to review this shared post", name=who),
+        "kit": gettext("%(name)s offers you a share kit: say it your way", name=who),
+        "kit-nudge": gettext("Half-way through its window: will you share it, or pass?"),
     }[note.kind]

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 
 from app.nudges import plan
-from app.store.models import Post, Team
+from app.store.models import Member, Post, Team
 from app.store.notifications import NoteWrites
 
 MOST_MENTIONED = 10  # notified per comment: a comment naming the whole team is a broadcast
@@ -127,3 +127,26 @@ def _add(notes, team, post, kind, person_id, actor, text, now, actor_name="") ->
         text=text[:TEXT_KEPT],
         at=now,
     )
+
+
+def for_kit(kit, member: Member, team_id: str, kind: str, now: datetime) -> NoteWrites:
+    """A share kit offered to ``member`` in ``team_id`` (kind "kit"), or the half-window nudge
+    to take it or pass ("kit-nudge"): never to the person who made the kit."""
+    notes = NoteWrites()
+    if member.person_id == kit.created_by or not member.nudges_on or member.mail_problem:
+        return notes
+    notes.add(
+        member.person_id,
+        plan.outside_quiet_hours(now, member, None),
+        kind=kind,
+        team_id=team_id,
+        post_id=kit.kit_id,
+        kit_team_id=kit.team_id,
+        title=kit.title,
+        due=kit.ends,
+        actor_id=kit.created_by,
+        actor_name=kit.created_by_name,
+        text=kit.story[:TEXT_KEPT],
+        at=now,
+    )
+    return notes

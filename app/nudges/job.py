@@ -36,6 +36,7 @@ from app.nudges import emails, plan
 from app.store import (
     cadence,
     conditional_failure,
+    kits,
     notifications,
     people,
     posts,
@@ -143,6 +144,11 @@ class Job:
                     from app.notifications import batch  # only when a batch is due
 
                     batch.send(self, claimed)
+                    continue
+                if claimed.kind in kits.JOB_KINDS:  # a share kit's offers, or its nudge
+                    from app.kits import job as kit_job
+
+                    kit_job.run(self, claimed)
                     continue
                 if claimed.kind == sharing.UNSHARING_KIND:  # an ended partnership's leftovers
                     if not sharing.finish_unsharing(claimed, self.run_id):

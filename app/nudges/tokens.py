@@ -27,7 +27,17 @@ from app.web import settings
 
 SALT = "cadenza.nudge-action"
 VALID_AFTER_DUE = timedelta(days=7)
-ACTIONS = ("published", "snooze", "handover", "approve", "changes", "takeover", "unsubscribe")
+# "kit": a share kit's page for the person it is offered to (app.kits), with Take it and Pass.
+ACTIONS = (
+    "published",
+    "snooze",
+    "handover",
+    "approve",
+    "changes",
+    "takeover",
+    "unsubscribe",
+    "kit",
+)
 
 
 class BadToken(Exception):

@@ -21,6 +21,7 @@ from app import mail, values
 from app.auth import csrf, link_page, login_required, speaking, team_member
 from app.errors import error_page
 from app.forms import checkboxes, posted, strip, valid_clock, valid_day
+from app.kits import voice
 from app.notifications import SWITCHES
 from app.nudges import emails, plan, replan, tokens
 from app.planner import changes
@@ -61,6 +62,8 @@ def act(token: str):
     payload, recipient = _open(token)
     if payload["a"] == "unsubscribe":
         return redirect(url_for("nudges.unsubscribe", token=token))
+    if payload["a"] == "kit":  # a share kit's page for its person (app.kits)
+        return redirect(url_for("kits.signed", token=token))
     # Remembered by what the token says, not by how it is spelled (base64 has many spellings).
     fingerprint = tokens.fingerprint(payload)
     # Used already (opened again, or fetched by a scanner): say so, and offer no form to send.
@@ -276,6 +279,7 @@ def _carry_out(action, payload, post, body, team, person: Person, teammates) -> 
         return _("Changes are asked on “%(title)s”. Its owner is told.", title=post.title)
     if action == "published":
         link = _published_link()
+        was = post.status
         changes.update(
             post,
             body,
@@ -285,7 +289,8 @@ def _carry_out(action, payload, post, body, team, person: Person, teammates) -> 
             actor=person.person_id,
             now=moment,
         )
-        return _("“%(title)s” is marked as published. Thank you!", title=post.title)
+        done = _("“%(title)s” is marked as published. Thank you!", title=post.title)
+        return f"{done} {voice.OWN_VOICE}" if voice.echoed(was, post, body) else done
     if action == "snooze":
         reminder = reminders.get(*Reminder.key(post.team_id, post.post_id, payload["k"]))
         if reminder is None:

@@ -153,6 +153,15 @@ def create(post: Post, team: Team, now: datetime, **body) -> None:
     posts.create(post, reminders=writes, known_tags=team.tags, **body)
 
 
+def take_kit(post: Post, team: Team, now: datetime, taken, **body) -> None:
+    """Write the post a person takes a share kit as, with its nudges and its offer marked
+    taken (``taken``: app.store.kits.OfferTaken), in one transaction: PostConflict if they
+    took it already (in another tab: the post's id is made from the kit's and theirs)."""
+    _check(team, post.created_by, None, post)
+    writes = plan.reminder_writes(None, post, team, now)
+    posts.create(post, reminders=Joined(writes, taken), activity="kit", **body)
+
+
 def plan_post(post: Post, team: Team, now: datetime, *, activity: str = "planned", **body) -> bool:
     """Write a post that a schedule, an event's series or a new membership planned, with its
     nudges; False if it exists already. No role check here: whoever set up the schedule or the

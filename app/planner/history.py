@@ -27,6 +27,7 @@ SENTENCES = {
     "replanned": _l("Re-planned by its schedule or event (set up by %(name)s)"),
     "introduced": _l("Planned for %(name)s on joining the team"),
     "imported": _l("%(name)s imported the post from a CSV file"),
+    "kit": _l("%(name)s took the post from a share kit"),
     "nudged": _l("Cadenza nudged %(name)s"),
     "escalated": _l("Cadenza told the team's admins"),
     "nudge_failed": _l("A nudge to %(name)s could not be delivered"),

@@ -16,6 +16,7 @@ from app.auth import RANKS, login_required, team_member
 from app.errors import error_page
 from app.events import series
 from app.i18n import STATUS_LABELS
+from app.kits import voice
 from app.notifications import record
 from app.nudges import plan
 from app.planner import changes, history, periods
@@ -444,6 +445,7 @@ def save(team_id: str, post_id: str):
     form = _form(team, request.form, current=post)
     if not form.validate():
         return _panel(team, post, body, form=form, status=422)
+    was = post.status
     # Saved meanwhile (seen here, or lost the conditional write): merge once against what the
     # editor started from. Saved meanwhile again after that means others keep saving: ask.
     merged = False
@@ -478,6 +480,8 @@ def save(team_id: str, post_id: str):
         return _conflict(team, post, body, form)
     _remember_saved(post)
     flash(_("Post saved."), "success")
+    if voice.echoed(was, post, body):  # a kit's suggestion posted as it was: a word to them
+        flash(voice.OWN_VOICE, "info")
     if not wants_fragment():
         return redirect(url_for("planner.show", team_id=team_id, post_id=post_id))
     panel, _status = _panel(team, post, body)

@@ -47,6 +47,13 @@ Items (``pk`` / ``sk``; extra keys are sparse: an item without them is not in th
     unsharing       UNSHARE#<a>#<b> UNSHARE  an ended partnership's shared posts and events
     marker                         still to unshare: a reminder of kind "unshare", in GSI due
                                    5 minutes on (the ending request deletes it when done)
+    share kit       TEAM#<t>   KIT#<kit>   GSI by_owner  KITS#<t> / <window end UTC>#<kit>
+    kit offer       TEAM#<t>   KIT#<kit>#<person>  the kit offered to one person (taken: their
+                                   post's id, in the team they took it in; passed: why)
+                                   GSI by_owner  TOSHARE#<person> / <window end>#<t>#<kit>
+    kit reminders   TEAM#<t>   REMIND#kit-<kit>#half    the half-window nudge (kind "kit-half")
+                    TEAM#<t>   REMIND#kit-<kit>#offers  offers still to write (kind "kit-offers",
+                                   5 minutes on; the request that wrote them deletes it)
     CSV import      TEAM#<t>   IMPORT#<import>  counts, state, progress of an uploaded file  TTL
     its rows        TEAM#<t>   IMPORT#<import>#<chunk, 3 digits>  up to 100 parsed rows   TTL
     system
@@ -182,6 +189,23 @@ which rows of a CSV file exist      BatchGetItem of POST#<derived id> (and POST#
                                     would miss
 posts of a period and their bodies  the views' ``by_due`` Query, then BatchGetItem of
 (CSV export)                        BODY#<post>, 100 keys a call
+share kits of team T (its kits       Query GSI ``by_owner``: owner_pk = KITS#T, owner_sk >=
+page, newest window first)          the oldest window end shown (eventually consistent: a new
+                                    kit's page follows its save, from the table)
+a kit and all its offers (its       Query pk = TEAM#T, sk begins_with KIT#k (strongly
+status page; the job's half-window  consistent; the kit sorts first, each offer after it),
+nudge; writing its offers)          then ONE BatchGetItem of the taken posts and their bodies
+                                    (TEAM#<taker's team> / POST#p and BODY#p, 100 keys a call:
+                                    50 takers), for status, due and published link: no
+                                    per-person reads
+kits offered to person P, across    Query GSI ``by_owner``: owner_pk = TOSHARE#P, owner_sk >=
+teams (their "To share" list)       a month back (each offer copies the kit's title, window
+                                    and team name); offers in teams P has left are not shown
+a kit offered to P (its page for    BatchGetItem TEAM#T / KIT#k and KIT#k#P (strongly
+P, taking it, passing)              consistent); taken by ONE transaction: P's post (a put
+                                    conditional on no post with its id, which is made from the
+                                    kit's and P's, so two tabs make one post), its body, its
+                                    nudges and the offer (conditional: not taken already)
 ==================================  =====================================================
 
 A membership is written twice, in one transaction: into the team's ``members`` map and the
@@ -258,6 +282,8 @@ Indexes cost writes only for items that carry their keys.
 """
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -556,6 +582,9 @@ class Post(Model):
     # The CSV import that wrote the post: a confirm cut off half-way and pressed again finds
     # its own posts in place and still counts them as imported, not as already there.
     import_id = UnicodeAttribute(null=True)
+    # Taken from a share kit (issue 12): the kit's team and id (its offer names this post).
+    kit_team_id = UnicodeAttribute(null=True)
+    kit_id = UnicodeAttribute(null=True)
 
     by_due = ByDue()
     ideas = Ideas()
@@ -677,6 +706,9 @@ class PostBody(Model):
     published_url = UnicodeAttribute(null=True)
     # The playbook checklist items of the post's channels its writer ticked (their text).
     checked = ListAttribute(of=UnicodeAttribute, null=True)
+    # A share kit's suggested copy it started from: marking the post published compares the
+    # copy with it (app.kits.voice), so the person hears when they posted the suggestion as is.
+    seed = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
     @classmethod
@@ -1148,7 +1180,7 @@ class Notification(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    kind = UnicodeAttribute()  # mention, comment, approved, changes, handed, review
+    kind = UnicodeAttribute()  # mention, comment, approved, changes, handed, review, kit...
     team_id = UnicodeAttribute()
     post_id = UnicodeAttribute()
     title = UnicodeAttribute()
@@ -1162,6 +1194,9 @@ class Notification(Model):
     # of the post their one-click decision is about.
     partner_id = UnicodeAttribute(null=True)
     version = NumberAttribute(null=True)
+    # A share kit offered (kinds "kit", "kit-nudge"): ``post_id`` is the kit's id, ``team_id``
+    # the team the person is offered it in, this the kit's own team.
+    kit_team_id = UnicodeAttribute(null=True)
 
     @classmethod
     def prefix(cls) -> str:
@@ -1202,6 +1237,115 @@ class Session(Model):
         return f"SESSION#{session_hash}", "SESSION"
 
 
+KIT_PREFIX = "KIT#"
+
+
+class Kit(Model):
+    """A share kit (issue 12): something worth telling that the team offers its people, who
+    each post it on their own profile in their own words (``TEAM#t`` / ``KIT#<kit>``).
+
+    In ``by_owner`` under ``KITS#<t>`` by the end of its window: the team's kits page is one
+    Query. Its offers (``KitOffer``) sort right after it, so its status page is one Query too.
+    """
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    team_id = UnicodeAttribute()
+    kit_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    story = UnicodeAttribute(default="")
+    facts = UnicodeAttribute(default="")  # key facts and links, one a line
+    # Suggested copy by network (PROFILE_NETWORKS' keys), "any" for every other one: a
+    # starting point, each person says it their way.
+    suggestions = MapAttribute(default=dict)
+    hashtags = UnicodeAttribute(default="")  # hashtags and people to tag
+    starts = UTCDateTimeAttribute()  # the window: the first day's start in ``zone``
+    ends = UTCDateTimeAttribute()  # the day after the last day, at its start in ``zone``
+    zone = UnicodeAttribute()
+    audience = UnicodeAttribute(default="team")  # "team" (its editors and admins) or "chosen"
+    chosen = ListAttribute(of=UnicodeAttribute, null=True)  # person ids, for "chosen"
+    partners = ListAttribute(of=UnicodeAttribute, null=True)  # partner teams offered it too
+    created_by = UnicodeAttribute()
+    created_by_name = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+    owner_pk = UnicodeAttribute(null=True)
+    owner_sk = UnicodeAttribute(null=True)
+
+    by_owner = ByOwner()
+
+    @classmethod
+    def key(cls, team_id: str, kit_id: str) -> tuple[str, str]:
+        return keys.team(team_id), f"{KIT_PREFIX}{kit_id}"
+
+    def place(self) -> None:
+        self.owner_pk = f"KITS#{self.team_id}"
+        self.owner_sk = f"{keys.instant(self.ends)}#{self.kit_id}"
+
+    def first_day(self) -> date:
+        """The window's first day, in the kit's zone."""
+        return self.starts.astimezone(ZoneInfo(self.zone)).date()
+
+    def last_day(self) -> date:
+        """The window's last day, in the kit's zone (``ends`` is the day after's start)."""
+        return (self.ends.astimezone(ZoneInfo(self.zone)) - timedelta(days=1)).date()
+
+    def suggestion_map(self) -> dict[str, str]:
+        return _plain(self.suggestions)
+
+    def suggestion_for(self, network: str) -> str:
+        """The suggested copy for a profile on ``network``: its own, else the general one."""
+        found = self.suggestion_map()
+        return found.get(network) or found.get("any", "")
+
+
+class KitOffer(Model):
+    """A kit offered to one person (``TEAM#<kit's team>`` / ``KIT#<kit>#<person>``): what they
+    decided (offered, taken, passed, and why), the post they took it as, and what their "To
+    share" list shows (copied: the list is one Query of ``by_owner`` under ``TOSHARE#<p>``).
+
+    ``team_id`` is the team they are offered it in, and take it in: the kit's own, or a
+    partner team's (issue 11) for kits offered to partners.
+    """
+
+    class Meta(CalendarMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kit_team_id = UnicodeAttribute()
+    kit_id = UnicodeAttribute()
+    person_id = UnicodeAttribute()
+    name = UnicodeAttribute(default="")  # the person's, as the status page lists them
+    team_id = UnicodeAttribute()
+    team_name = UnicodeAttribute(default="")  # the kit's team's, as their list shows it
+    title = UnicodeAttribute()
+    starts = UTCDateTimeAttribute()
+    ends = UTCDateTimeAttribute()
+    state = UnicodeAttribute(default="offered")  # offered, taken, passed
+    reason = UnicodeAttribute(default="")  # why they passed, if they said
+    decided_at = UTCDateTimeAttribute(null=True)
+    post_id = UnicodeAttribute(null=True)  # taken: their post, in ``team_id``
+    offered_at = UTCDateTimeAttribute()
+    nudged_at = UTCDateTimeAttribute(null=True)  # the half-window nudge, sent once
+    owner_pk = UnicodeAttribute(null=True)
+    owner_sk = UnicodeAttribute(null=True)
+
+    by_owner = ByOwner()
+
+    @classmethod
+    def key(cls, kit_team_id: str, kit_id: str, person_id: str) -> tuple[str, str]:
+        return keys.team(kit_team_id), f"{KIT_PREFIX}{kit_id}#{person_id}"
+
+    def place(self) -> None:
+        self.owner_pk = f"TOSHARE#{self.person_id}"
+        self.owner_sk = f"{keys.instant(self.ends)}#{self.kit_team_id}#{self.kit_id}"
+
+
 class RateCounter(Model):
     class Meta(SystemMeta):
         pass
@@ -1228,5 +1372,7 @@ CALENDAR_MODELS = (
     Reminder,
     CsvImport,
     CsvImportChunk,
+    Kit,
+    KitOffer,
 )
 SYSTEM_MODELS = (Person, EmailOwner, SignInToken, Session, RateCounter, UsedLink, Notification)

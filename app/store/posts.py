@@ -102,6 +102,7 @@ def create(
     notes: str = "",
     published_url: str | None = None,
     checked: list[str] | None = None,
+    seed: str | None = None,
     activity: str = "created",
     reminders: ReminderWrites | None = None,
     known_tags: Iterable[str] | None = (),
@@ -119,6 +120,7 @@ def create(
                 notes=notes,
                 published_url=published_url,
                 checked=checked,
+                seed=seed,
             )
         )
         transaction.save(_entry(post, post.created_by, activity, post.created_at))

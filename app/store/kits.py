@@ -1,0 +1,342 @@
+"""Share kits (issue 12): a kit, its offers to people, taking and passing, and its reminders.
+
+A kit is written with two reminders of its own in one transaction: the half-window nudge
+(``kit-half``) and a marker that its offers are still to write (``kit-offers``, 5 minutes on).
+The request then writes the offers, one transaction per person (the offer, conditional on
+not existing, and the note that emails it), and deletes the marker; a request that dies
+half-way leaves the marker, and the nudge job writes the rest. An offer is written once, so
+each person is told once, however often offering runs.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import PynamoDBException
+from pynamodb.transactions import TransactWrite
+
+from app.store import Conflict, conditional_failure, connection, keys, lost_conditions_raise
+from app.store import people as people_store
+from app.store.models import (
+    KIT_PREFIX,
+    Kit,
+    KitOffer,
+    Member,
+    Post,
+    PostBody,
+    Reminder,
+    Team,
+)
+from app.store.notifications import NoteWrites
+from app.store.reminders import pending
+
+MAX_TITLE, MAX_STORY, MAX_FACTS, MAX_SUGGESTION, MAX_HASHTAGS = 200, 2000, 2000, 3000, 500
+MAX_REASON = 500
+MAX_WINDOW_DAYS = 92
+OFFERING_GRACE = timedelta(minutes=5)  # the job finishes offers a request left unwritten
+HALF_KIND, OFFERS_KIND = "kit-half", "kit-offers"
+JOB_KINDS = (HALF_KIND, OFFERS_KIND)
+LISTED_AFTER_END = timedelta(days=30)  # a "To share" list shows kits this long after them
+BATCH_KEYS = 100
+EDITING_ROLES = ("admin", "editor")  # who can take a kit: they own posts
+
+
+class KitConflict(Conflict):
+    """The kit or the offer changed meanwhile (another tab, another person), or is gone."""
+
+
+@dataclass(frozen=True)
+class Offered:
+    """Someone a kit is offered to: their member entry in the team they take it in."""
+
+    member: Member
+    team: Team
+
+
+def new_kit(team: Team, kit_id: str, *, created_by: Member, now: datetime, **fields) -> Kit:
+    kit = Kit(
+        *Kit.key(team.team_id, kit_id),
+        team_id=team.team_id,
+        kit_id=kit_id,
+        created_by=created_by.person_id,
+        created_by_name=created_by.name,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    kit.place()
+    return kit
+
+
+def half_way(kit: Kit) -> datetime:
+    """When the people who have not decided are nudged: half-way through what is left of
+    the window once the kit is offered (a kit offered late in its window waits less)."""
+    opens = max(kit.starts, kit.created_at)
+    return opens + (kit.ends - opens) / 2
+
+
+def _reminder(kit: Kit, kind: str, due: datetime) -> Reminder:
+    what = "half" if kind == HALF_KIND else "offers"
+    return pending(
+        Reminder(
+            *Reminder.key(kit.team_id, f"kit-{kit.kit_id}", what),
+            team_id=kit.team_id,
+            post_id=kit.kit_id,
+            kind=kind,
+            due=due,
+        )
+    )
+
+
+def save(kit: Kit, now: datetime, *, new: bool) -> None:
+    """Write the kit (a new one: on condition it does not exist; else on its version), its
+    half-window nudge as its window now says, and the marker that its offers are still to
+    write: one transaction. KitConflict if the condition does not hold."""
+    kit.updated_at = now
+    kit.place()
+    with (
+        lost_conditions_raise(KitConflict("the kit changed meanwhile")),
+        TransactWrite(connection=connection()) as transaction,
+    ):
+        transaction.save(kit, condition=Kit.pk.does_not_exist() if new else None)
+        transaction.save(_reminder(kit, HALF_KIND, max(half_way(kit), now)))
+        transaction.save(_reminder(kit, OFFERS_KIND, now + OFFERING_GRACE))
+
+
+def delete(kit: Kit, offers: Iterable[KitOffer]) -> None:
+    """Delete a kit, its reminders and the offers nobody took (the posts taken from it stay
+    their owners', as do their offers, which then say what they took): the kit first, on its
+    version, so a kit changed meanwhile is not deleted."""
+    with lost_conditions_raise(KitConflict("the kit changed meanwhile")):
+        kit.delete(condition=Kit.version == kit.version)
+    for kind in JOB_KINDS:
+        _reminder(kit, kind, kit.ends).delete()
+    for offer in offers:
+        if offer.state != "taken":
+            withdraw(offer)
+
+
+def kit(team_id: str, kit_id: str) -> Kit | None:
+    try:
+        return Kit.get(*Kit.key(team_id, kit_id), consistent_read=True)
+    except Kit.DoesNotExist:
+        return None
+
+
+def of_team(team_id: str, since: datetime) -> list[Kit]:
+    """The team's kits whose window ends after ``since``, the latest ending first: one Query
+    of ``by_owner``."""
+    return list(
+        Kit.by_owner.query(
+            f"KITS#{team_id}", Kit.owner_sk >= keys.instant(since), scan_index_forward=False
+        )
+    )
+
+
+def with_offers(team_id: str, kit_id: str) -> tuple[Kit | None, list[KitOffer]]:
+    """A kit and every offer of it: one strongly consistent Query (the kit sorts first)."""
+    query = Kit.query(
+        keys.team(team_id),
+        Kit.sk.startswith(f"{KIT_PREFIX}{kit_id}"),
+        consistent_read=True,
+    )
+    # The Query returns two models: the kit, then its offers (``KIT#<kit>#<person>``).
+    query._map_fn = _kit_or_offer
+    found, offers = None, []
+    for item in query:
+        if isinstance(item, Kit):
+            found = item
+        elif item.kit_id == kit_id:
+            offers.append(item)
+    return found, offers
+
+
+def _kit_or_offer(raw: dict) -> Kit | KitOffer:
+    return (KitOffer if raw["sk"]["S"].count("#") == 2 else Kit).from_raw_data(raw)
+
+
+def offer_and_kit(team_id: str, kit_id: str, person_id: str) -> tuple[Kit | None, KitOffer | None]:
+    """A kit and its offer to one person: one strongly consistent BatchGetItem."""
+    wanted = [Kit.key(team_id, kit_id), KitOffer.key(team_id, kit_id, person_id)]
+    found = [_kit_or_offer(raw) for raw in people_store.batch_get({Kit.Meta.table_name: wanted})]
+    kits = [item for item in found if isinstance(item, Kit)]
+    offers = [item for item in found if isinstance(item, KitOffer)]
+    return (kits[0] if kits else None), (offers[0] if offers else None)
+
+
+def to_share(person_id: str, now: datetime) -> list[KitOffer]:
+    """The kits offered to a person whose window ended at most a month ago, soonest ending
+    first: one Query of ``by_owner`` (eventually consistent)."""
+    return list(
+        KitOffer.by_owner.query(
+            f"TOSHARE#{person_id}", KitOffer.owner_sk >= keys.instant(now - LISTED_AFTER_END)
+        )
+    )
+
+
+def taken_posts(offers: Iterable[KitOffer]) -> dict[str, tuple[Post, PostBody | None]]:
+    """The posts these offers were taken as, with their bodies, by person: BatchGetItem, 100
+    keys a call (50 people). A post deleted since is missing."""
+    wanted = []
+    for offer in offers:
+        if offer.state == "taken" and offer.post_id:
+            wanted += [
+                Post.key(offer.team_id, offer.post_id),
+                PostBody.key(offer.team_id, offer.post_id),
+            ]
+    found: dict[tuple[str, str], Post | PostBody] = {}
+    for start in range(0, len(wanted), BATCH_KEYS):
+        batch = wanted[start : start + BATCH_KEYS]
+        for raw in people_store.batch_get({Post.Meta.table_name: batch}):
+            model = PostBody if raw["sk"]["S"].startswith("BODY#") else Post
+            item = model.from_raw_data(raw)
+            found[(raw["pk"]["S"], raw["sk"]["S"].split("#", 1)[1], model.__name__)] = item
+    posts = {}
+    for offer in offers:
+        post_key = (keys.team(offer.team_id), offer.post_id or "")
+        post = found.get((*post_key, "Post"))
+        if post is not None:
+            posts[offer.person_id] = post, found.get((*post_key, "PostBody"))
+    return posts
+
+
+# Offering ---------------------------------------------------------------------------------
+
+
+def new_offer(kit: Kit, offered: Offered, team_name: str, now: datetime) -> KitOffer:
+    offer = KitOffer(
+        *KitOffer.key(kit.team_id, kit.kit_id, offered.member.person_id),
+        kit_team_id=kit.team_id,
+        kit_id=kit.kit_id,
+        person_id=offered.member.person_id,
+        name=offered.member.name,
+        team_id=offered.team.team_id,
+        team_name=team_name,
+        title=kit.title,
+        starts=kit.starts,
+        ends=kit.ends,
+        offered_at=now,
+    )
+    offer.place()
+    return offer
+
+
+def offer(offer: KitOffer, notes: NoteWrites) -> bool:
+    """Write a new offer with the note that tells its person: one transaction, on condition
+    it does not exist yet (False then: they were told already)."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(offer, condition=KitOffer.pk.does_not_exist())
+            notes.add_to(transaction)
+    except PynamoDBException as error:
+        if conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def copy_kit(offer: KitOffer, kit: Kit, team_name: str) -> None:
+    """Bring an offer's copies of the kit (title, window, team name) up to date."""
+    offer.update(
+        actions=[
+            KitOffer.title.set(kit.title),
+            KitOffer.starts.set(kit.starts),
+            KitOffer.ends.set(kit.ends),
+            KitOffer.team_name.set(team_name),
+            KitOffer.owner_sk.set(f"{keys.instant(kit.ends)}#{kit.team_id}#{kit.kit_id}"),
+        ],
+        condition=KitOffer.pk.exists(),
+    )
+
+
+def withdraw(offer: KitOffer) -> bool:
+    """Delete an offer nobody took (the person is no longer offered it): False if it was
+    taken meanwhile, which keeps it."""
+    try:
+        offer.delete(condition=KitOffer.state != "taken")
+    except PynamoDBException as error:
+        if conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def offers_written(kit: Kit) -> None:
+    """Offering finished: its marker goes."""
+    _reminder(kit, OFFERS_KIND, kit.ends).delete()
+
+
+# Deciding ---------------------------------------------------------------------------------
+
+
+class OfferTaken:
+    """The offer's part of the transaction that writes the post taken from it: marked taken,
+    on condition it is still there and not taken already."""
+
+    def __init__(self, offer: KitOffer, post_id: str, now: datetime):
+        self.offer, self.post_id, self.now = offer, post_id, now
+
+    def __bool__(self) -> bool:
+        return True
+
+    def add_to(self, transaction: TransactWrite) -> None:
+        transaction.update(
+            KitOffer(self.offer.pk, self.offer.sk),
+            actions=[
+                KitOffer.state.set("taken"),
+                KitOffer.post_id.set(self.post_id),
+                KitOffer.decided_at.set(self.now),
+                KitOffer.reason.set(""),
+            ],
+            condition=KitOffer.pk.exists() & (KitOffer.state != "taken"),
+        )
+
+
+def taken_post_id(kit_id: str, person_id: str) -> str:
+    """The id of the post a person takes a kit as: one per kit and person, so taking it in
+    two tabs at once writes one post (the second finds it there)."""
+    return f"kit-{kit_id}-{person_id}"
+
+
+def pass_on(offer: KitOffer, reason: str, now: datetime) -> None:
+    """The person passes (or changes why): while they have not taken it."""
+    with lost_conditions_raise(KitConflict("taken meanwhile")):
+        offer.update(
+            actions=[
+                KitOffer.state.set("passed"),
+                KitOffer.reason.set(reason),
+                KitOffer.decided_at.set(now),
+            ],
+            condition=KitOffer.pk.exists() & (KitOffer.state != "taken"),
+        )
+
+
+def undo_pass(offer: KitOffer) -> None:
+    """Passing undone: offered again, as it was."""
+    with lost_conditions_raise(KitConflict("not passed any more")):
+        offer.update(
+            actions=[
+                KitOffer.state.set("offered"),
+                KitOffer.reason.set(""),
+                KitOffer.decided_at.remove(),
+            ],
+            condition=KitOffer.state == "passed",
+        )
+
+
+def nudge(offer: KitOffer, notes: NoteWrites, now: datetime) -> bool:
+    """Record the half-window nudge of one undecided person with its note: once (on
+    condition they still have not decided and were never nudged); False otherwise."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(
+                KitOffer(offer.pk, offer.sk),
+                actions=[KitOffer.nudged_at.set(now)],
+                condition=(KitOffer.state == "offered") & KitOffer.nudged_at.does_not_exist(),
+            )
+            notes.add_to(transaction)
+    except PynamoDBException as error:
+        if conditional_failure(error):
+            return False
+        raise
+    return True
