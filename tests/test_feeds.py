@@ -19,6 +19,7 @@ from test_planner_everyday import _panel_of, _save, edited, form_fields
 from app.feeds import logs
 from app.store import Conflict, events, meter, people, posts
 from app.store import feeds as stored
+from app.store.models import ProfileCopy
 from tests.conftest import dynamodb_error
 
 ROME = ZoneInfo("Europe/Rome")
@@ -174,11 +175,36 @@ def test_a_team_feed_keeps_its_filters_shows_events_and_names_owners(app, cantin
 def test_a_filter_the_team_does_not_have_is_refused_not_dropped(app, cantina):
     folks, team, anna = cantina["folks"], cantina["team"], cantina["anna"]
     client = folks.client_for(anna)
-    for query in ("channel=Nowhere", "status=lost", "owner=nobody", "tag=never-used"):
+    refused = ("channel=Nowhere", "status=lost", "owner=nobody", "tag=never-used", "reach=all")
+    for query in refused:
         assert client.get(f"/t/{team.team_id}/feeds/new?{query}").status_code == 422
         assert client.post(f"/t/{team.team_id}/feeds?{query}").status_code == 422
     with app.app_context():
         assert stored.feeds_of(people.person(anna.person_id)) == []
+
+
+def test_a_team_feed_of_peoples_profiles_keeps_only_their_posts(app, cantina):
+    folks, team, anna = cantina["folks"], cantina["team"], cantina["anna"]
+    soon = folks.now() + timedelta(days=2)
+    _post(team, anna, soon, "On the team's Instagram")
+    personal = posts.new_post(
+        team.team_id,
+        title="On Anna's LinkedIn",
+        zone="Europe/Rome",
+        created_by=anna.person_id,
+        now=folks.now(),
+        due=soon,
+        owner_id=anna.person_id,
+        status="draft",
+        profiles=[ProfileCopy(person=anna.person_id, id="p1", network="linkedin", handle="anna")],
+    )
+    with app.app_context():
+        posts.create(personal)
+    client = folks.client_for(anna)
+    action = form_in(
+        client.get(f"/t/{team.team_id}/feeds/new?reach=people").text, id="team-feed-form"
+    ).action
+    assert set(vevents(fetched(app, made_feed(client, action)))) == {"On Anna's LinkedIn"}
 
 
 def test_an_italian_reader_gets_an_italian_calendar(app, cantina):

@@ -249,6 +249,7 @@ def _chosen_filters(team: Team) -> tuple[Filters, str]:
             "channel": _("Channel"),
             "status": _("Status"),
             "tag": _("Tag"),
+            "reach": _("Team channels or people's profiles"),
         }
         names = ", ".join(labels[name] for name in unknown)
         return filters, _("These filters are not the team's: %(names)s.", names=names)

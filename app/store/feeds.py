@@ -23,7 +23,7 @@ from app.store.models import Person, Post, Team
 
 MAX_FEEDS = 10  # per person: bounds the person item (tests/test_size_limits.py)
 KINDS = ("person", "team")
-FILTERS = ("owner", "channel", "status", "tag")
+FILTERS = ("owner", "channel", "status", "tag", "reach")
 # A person feed's id is 16 characters; a team feed's is its team's id, "-" and 8 more, so that
 # the request can read the team with the person before it knows the entry.
 _ID = re.compile(r"[0-9a-z]{16}(-[0-9a-z]{8})?")
