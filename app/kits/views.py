@@ -163,7 +163,11 @@ def _rows(offers: list[KitOffer]) -> list[Row]:
 @team_member()
 def show(team_id: str, kit_id: str):
     kit, offers = _loaded(team_id, kit_id)
-    rows = _rows(offers)
+    # Someone who left the team without taking it is no longer someone it waits for.
+    gone = {o.person_id for o in offers if o.team_id == team_id and not g.team.member(o.person_id)}
+    rows = _rows(
+        [offer for offer in offers if offer.state == "taken" or offer.person_id not in gone]
+    )
     counts = {state: sum(row.state == state for row in rows) for state in STATE_ORDER}
     return render(
         "kits/show.html",

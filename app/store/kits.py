@@ -261,6 +261,21 @@ def withdraw(offer: KitOffer) -> bool:
     return True
 
 
+def withdraw_partner_offers(team_id: str, partner_id: str) -> int:
+    """A partnership ended: the offers of ``team_id``'s kits to ``partner_id``'s people that
+    nobody took go (one Query of the team's kits, one of each kit offered to that partner).
+    Returns how many went."""
+    count = 0
+    for found in Kit.by_owner.query(f"KITS#{team_id}"):
+        if partner_id not in (found.partners or ()):
+            continue
+        _kit, offers = with_offers(team_id, found.kit_id)
+        for offered in offers:
+            if offered.team_id == partner_id and offered.state != "taken":
+                count += withdraw(offered)
+    return count
+
+
 def offers_written(kit: Kit) -> None:
     """Offering finished: its marker goes."""
     _reminder(kit, OFFERS_KIND, kit.ends).delete()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from app.store import Conflict, conditional_failure, connection, keys, people, reminders
+from app.store import Conflict, conditional_failure, connection, keys, kits, people, reminders
 from app.store.models import Event, Post, PostBody, Reminder, SharedEvent, SharedPost, Team
 from app.store.reminders import finish, pending
 
@@ -126,13 +126,16 @@ def unshare_all(team_id: str, partner_id: str) -> int:
     moves on, so an edit read before fails rather than sharing it again), its co-owner's
     nudges dropped in it too (one Query of them first); a mirror whose original is gone or
     unshared is deleted alone. Their events the same way (one Query of each side's event
-    mirrors). Returns how many posts and events were unshared."""
+    mirrors), and the share kits' offers nobody took of either team's people. Returns how many
+    posts and events were unshared."""
     count = 0
     for shown_in, origin in ((partner_id, team_id), (team_id, partner_id)):
         for mirror in mirrors(shown_in, origin):
             count += _unshare(mirror)
         for event_mirror in event_mirrors(shown_in, origin):
             count += _unshare_event(event_mirror)
+        # Share kits offered to the other team's people are no longer theirs (issue 12).
+        kits.withdraw_partner_offers(origin, shown_in)
     return count
 
 
