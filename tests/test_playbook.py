@@ -3,11 +3,13 @@ form, ticked and stored with the post for the reviewer to see."""
 
 import pytest
 
-from app.store import meter, posts
+from app.store import meter, people, posts
 from app.store import playbook as stored_playbook
+from app.store import profiles as stored_profiles
 from app.store.playbook import MAX_GUIDELINES, MAX_ITEM_LENGTH, MAX_ITEMS
 from tests.formdata import form_in
 from tests.test_planner import cantina  # noqa: F401 (a fixture)
+from tests.test_profiles import added
 
 INSTAGRAM = ["Photo is square or 4:5", "Location tagged", "Partner tagged"]
 GUIDELINES = "## Voice\n\nWarm, **never** pushy. Tag [Enoteca Lumen](https://lumen.example)."
@@ -237,6 +239,24 @@ def test_choosing_channels_brings_their_checklists_with_the_ticks_kept(team_with
     whole = editor.get(url, query_string=query).text  # without htmx: a page
     assert "<!DOCTYPE html>" in whole[:50] or "<html" in whole[:200]
     assert folks.client_for(team_with_post["carla"]).get(url).status_code == 403
+
+
+def test_ticking_a_profile_brings_its_networks_checklist(app, team_with_post, folks):
+    team, anna, bruno = team_with_post["team"], team_with_post["anna"], team_with_post["bruno"]
+    write_playbook(team, anna, folks.now(), {"LinkedIn": ["Tag the cellar's page"]})
+    assert added(folks.client_for(bruno), "linkedin", "bruno-b").status_code == 302
+    with app.app_context():
+        (profile,) = stored_profiles.profiles_of(people.person(bruno.person_id))
+    url = f"/t/{team.team_id}/playbook/checklist"
+    htmx = {"HX-Request": "true"}
+    for client, owner in ((folks.client_for(bruno), ""), (folks.client_for(anna), bruno)):
+        query = {"profiles": [profile.profile_id], "owner": owner and owner.person_id}
+        fragment = client.get(url, query_string=query, headers=htmx).text
+        assert "Tag the cellar&#39;s page" in fragment or "Tag the cellar's page" in fragment
+    # The id read as another member's profile: not theirs, so it brings nothing.
+    query = {"profiles": [profile.profile_id], "owner": team_with_post["carla"].person_id}
+    fragment = folks.client_for(anna).get(url, query_string=query, headers=htmx).text
+    assert "Tag the cellar" not in fragment
 
 
 def test_a_new_post_stores_the_ticks_of_its_channels(team_with_post, folks):

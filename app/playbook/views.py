@@ -8,8 +8,9 @@ from app.auth import RANKS, team_member
 from app.forms import posted
 from app.playbook import current
 from app.playbook.forms import playbook_form
+from app.store import people, posts, profiles
 from app.store import playbook as stored_playbook
-from app.store import posts
+from app.store.models import channel_names
 from app.web import go, now, render
 
 bp = Blueprint("playbook", __name__)
@@ -84,9 +85,12 @@ def _edit_page(form, saved, status: int = 200, *, stale: bool = False):
 @bp.get("/t/<team_id>/playbook/checklist")
 @team_member("editor")
 def checklist(team_id: str):
-    """The checklists of the channels chosen in a post form, ticks kept: htmx swaps them in
-    when the channels change (without JavaScript they change once the post is saved)."""
+    """The checklists of the channels and profiles chosen in a post form, ticks kept: htmx
+    swaps them in when either changes (without JavaScript they change once the post is
+    saved). A profile counts as its network's channel; the owner's profiles cost one GetItem
+    when the owner is someone else."""
     chosen = [c for c in request.args.getlist("channels") if c in (g.team.channels or [])]
+    chosen = channel_names(chosen, _profile_copies(request.args.getlist("profiles")))
     ticked = request.args.getlist("checked")
     return render(
         "playbook/checklist.html",
@@ -95,3 +99,16 @@ def checklist(team_id: str):
         groups=current(team_id).checklist(chosen),
         ticked=ticked,
     )
+
+
+def _profile_copies(ids: list[str]) -> list:
+    """The chosen profiles of the post's owner (the form's owner, a member of the team)."""
+    if not ids:
+        return []
+    owner_id = request.args.get("owner") or g.person.person_id
+    if owner_id == g.person.person_id:
+        owner = g.person
+    else:
+        owner = people.person(owner_id) if g.team.member(owner_id) else None
+    found = profiles.profiles_of(owner) if owner is not None else []
+    return [profiles.copy_of(owner_id, profile) for profile in found if profile.profile_id in ids]
