@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from formdata import forms_in
+from test_kits import new_kit
 from test_planner import _form
 from test_planner_everyday import edited, form_fields
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -41,6 +42,7 @@ from app.store import (
     events,
     feeds,
     keys,
+    kits,
     meter,
     partners,
     people,
@@ -163,12 +165,29 @@ rule                                     method by       anonymous outsider view
 /t/<team_id>/import                      POST   team     sign-in   404      403     ok      ok
 /t/<team_id>/import/<import_id>          GET    team     sign-in   404      403     404     ok
 /t/<team_id>/import/<import_id>          POST   team     sign-in   404      403     404     ok
+/t/<team_id>/kits                        GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/kits/new                    GET    team     sign-in   404      403     ok      ok
+/t/<team_id>/kits                        POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/kits/<kit_id>               GET    team     sign-in   404      ok      ok      ok
+/t/<team_id>/kits/<kit_id>/edit          GET    team     sign-in   404      403     ok      ok
+/t/<team_id>/kits/<kit_id>/edit          POST   team     sign-in   404      403     ok      ok
+/t/<team_id>/kits/<kit_id>/delete        POST   team     sign-in   404      403     ok      ok
+/me/to-share                             GET    session  sign-in   ok       ok      ok      ok
+/t/<team_id>/to-share/<origin_id>/<kit_id> GET  team     sign-in   404      404     ok      ok
+/t/<team_id>/to-share/<origin_id>/<kit_id>/take POST team sign-in  404      403     ok      ok
+/t/<team_id>/to-share/<origin_id>/<kit_id>/pass POST team sign-in  404      404     ok      ok
+/t/<team_id>/to-share/<origin_id>/<kit_id>/undo-pass POST team sign-in 404  404     ok      ok
+/n/kit/<token>                           GET    token    ok        ok       ok      ok      ok
+/n/kit/<token>                           POST   token    ok        ok       ok      ok      ok
 """
 # A CSV import is its uploader's (team A's admin's here): another editor gets 404.
 # The review row's editor is the post's reviewer: an editor who is not gets 403 (the status
 # rule, tests/test_status_rule.py). A post a partner shares with the team (``/shared/``) is
 # marked published by its co-owner or the team's editors, not its viewers, and approved in
 # review by the team's admins (app.sharing).
+# A share kit is offered to the team's editors and admins (they own posts): its page for the
+# person (``/to-share/``) is theirs alone, and a viewer, offered none, finds no kit there; the
+# signed link of a kit's email is for the one person it was mailed to, whoever holds it.
 # Sign-out always ends on the sign-in page. A partner
 # invitation's link is for the admin it was mailed to (here team A's admin): it asks anyone
 # signed out to sign in, and refuses anyone else.
@@ -237,6 +256,7 @@ class Side:
     feed: object = None  # the admin's calendar feed of the team
     profile: object = None  # the admin's own profile (issue 12)
     csv_import: str = ""  # the admin's CSV import, waiting for confirmation
+    kit: object = None  # the admin's share kit, offered to the admin and the editor
     reader: object = None
 
     @classmethod
@@ -252,6 +272,8 @@ class Side:
         side.feed = side.new_feed(side.people["admin"])[0]
         side.profile = side.new_profile(side.people["admin"])
         side.csv_import = side.new_import()
+        side.new_profile(side.people["editor"])  # to take a kit on
+        side.kit = side.new_kit()
         return side
 
     def post(self, state: str):
@@ -366,6 +388,11 @@ class Side:
         upload = f"/t/{self.team.team_id}/import"
         sent = self.admin_client().post(upload, data=_csv_upload(self.folks))
         return sent.headers["Location"].rsplit("/", 1)[1]
+
+    def new_kit(self):
+        """A share kit, saved and offered (to the admin and the editor) through its form."""
+        made = new_kit(self.admin_client(), self.team.team_id, title=f"Kit {keys.new_id(6)}")
+        return kits.kit(self.team.team_id, made.headers["Location"].rsplit("/", 1)[1])
 
     def admin_client(self):
         """The admin's client, who reads the pages whose forms the others send."""
@@ -644,7 +671,31 @@ FORMS = {
     "sharing.approve": lambda side, values, client: {
         "version": str(posts.load(values["origin_id"], values["post_id"])[0].version),
     },
+    "kits.create": lambda side, values, client: edited(
+        _shown(side.admin_client(), f"/t/{side.team.team_id}/kits/new", "kit-form"),
+        title=f"Kit {keys.new_id(6)}",
+    ),
+    "kits.edit": lambda side, values, client: edited(
+        _shown(
+            side.admin_client(), f"/t/{side.team.team_id}/kits/{values['kit_id']}/edit", "kit-form"
+        ),
+        title=f"Renamed {keys.new_id(6)}",
+    ),
+    "kits.delete": lambda side, values, client: {
+        "version": str(kits.kit(side.team.team_id, values["kit_id"]).version)
+    },
+    # The take form as the kit's page shows it to the caller (on their own profile), else to
+    # the team's admin.
+    "kits.take": lambda side, values, client: _kit_page_form(side, values, client, "take-form"),
+    "kits.pass_on": lambda side, values, client: {"reason": "Not for my audience"},
+    "kits.undo_pass": lambda side, values, client: {},
+    "kits.signed": lambda side, values, client: {"action": "pass", "reason": ""},
 }
+
+
+def _kit_page_form(side, values, client, form_id: str):
+    path = f"/t/{side.team.team_id}/to-share/{side.team.team_id}/{values['kit_id']}"
+    return _shown(client, path, form_id) or _shown(side.admin_client(), path, form_id)
 
 
 def _sharing_partner(world: World, status: str) -> tuple[str, str]:
@@ -750,6 +801,7 @@ PARAMETERS = (
     "origin_id",
     "import_id",
     "profile_id",
+    "kit_id",
 )
 
 
@@ -791,6 +843,7 @@ def _b_values(world: World, rule: str) -> list[dict]:
         "feed_id": [b.feed.feed_id],
         "profile_id": [b.profile.profile_id],
         "import_id": [b.csv_import],
+        "kit_id": [b.kit.kit_id],
         # B's own posts as if B shared them with A (B is A's partner in the partners' probe).
         "origin_id": [b.team.team_id],
         "month": [f"{moment:%Y-%m}"],
@@ -869,7 +922,7 @@ def test_no_one_reaches_another_teams_items_and_they_stay_byte_identical(two_tea
                 # B's team; and for an item's route, the caller's own team with B's item.
                 addresses = [("B's team", values)]
                 items = {"post_id", "person_id", "token_hash", "event_id", "schedule_id"}
-                items.add("import_id")
+                items |= {"import_id", "kit_id"}
                 if by == "team" and set(values) & items:
                     addresses.append(("A's team", {**values, "team_id": world.a.team.team_id}))
                 calls = [
@@ -913,7 +966,12 @@ class Targets:
         "sharing.approve",
         "teams.leave",
         "schedules.delete",
+        "kits.delete",
+        "kits.undo_pass",
     }
+    # Kits a route uses up, or changes so that another would find it changed (taken, or
+    # passed from its email); the other routes share one.
+    OWN_KIT = {"kits.delete", "kits.take", "kits.signed", "kits.undo_pass"}
     STATE = {"planner.review": "in_review", "planner.restore": "trashed"}
     OWN_POST = {"planner.trash", *STATE}
 
@@ -936,6 +994,10 @@ class Targets:
         if endpoint.startswith("sharing.") and "origin_id" in params(rule):
             origin_id, post_id = self._shared(endpoint)
             return {"team_id": a.team.team_id, "origin_id": origin_id, "post_id": post_id}
+        if "kit_id" in params(rule):  # a kit of A's, offered in A to its admin and editor
+            found = {"team_id": a.team.team_id, "origin_id": a.team.team_id}
+            found["kit_id"] = self._kit(endpoint).kit_id
+            return {name: found[name] for name in params(rule)}
         made = {
             "team_id": lambda: a.team.team_id,
             "post_id": lambda: self._post(method, endpoint).post_id,
@@ -1000,6 +1062,18 @@ class Targets:
             self.kept[key] = _sharing_partner(self.world, status)
         return self.kept[key]
 
+    def _kit(self, endpoint: str):
+        key = endpoint if endpoint in self.OWN_KIT else "a kit"
+        return self._item(key, lambda: self._new_kit(passed=endpoint == "kits.undo_pass"))
+
+    def _new_kit(self, passed: bool):
+        """A new kit of A's; ``passed``: its admin and editor passed on it (to undo)."""
+        kit = self.world.a.new_kit()
+        if passed:
+            for offer in kits.with_offers(kit.team_id, kit.kit_id)[1]:
+                kits.pass_on(offer, "", self.world.folks.now())
+        return kit
+
     def _item(self, key, make):
         if key not in self.kept:
             self.kept[key] = make()
@@ -1035,6 +1109,16 @@ class Targets:
                     address=a.people["admin"].email,
                     invited_by="Test",
                     now=world.folks.now(),
+                )
+            if endpoint == "kits.signed":  # the kit's email to the editor
+                kit = self._kit(endpoint)
+                return tokens.sign(
+                    "kit",
+                    person_id=editor.person_id,
+                    team_id=a.team.team_id,
+                    post_id=kit.kit_id,
+                    partner=kit.team_id,
+                    expires=kit.ends,
                 )
             if endpoint == "nudges.unsubscribe":
                 return tokens.sign("unsubscribe", person_id=editor.person_id)

@@ -146,7 +146,7 @@ def test_a_new_person_sees_nudges_on_and_the_default_times_preselected(app, folk
     assert form.values("nudges_on") == ["y"]
     assert form.values("custom_leads") == [] and form.values("digest_on") == []
     assert form.values("leads") == ["1440", "60"]
-    assert form.values("notify") == ["mention", "comment", "review", "handed"]  # all on
+    assert form.values("notify") == ["mention", "comment", "review", "handed", "kit"]  # all on
 
 
 def test_saving_the_nudge_preferences_unchanged_changes_nothing(cantina):

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from moto.backends import get_backend
 from test_forms_round_trip import stored_items
+from test_kits import new_kit
 from test_planner_everyday import _full_post
 
 from app import values
@@ -44,7 +45,7 @@ from app.notifications import SWITCHES
 from app.nudges import plan, tokens
 from app.playbook.forms import checklist_field
 from app.schedules import planning, recurrence
-from app.store import events, keys, partners, people, posts, schedules, teams
+from app.store import events, keys, kits, partners, people, posts, schedules, teams
 from app.store import feeds as stored_feeds
 from app.store import playbook as stored_playbook
 from app.store import profiles as stored_profiles
@@ -668,6 +669,86 @@ def _nameless(w: World) -> str:
     return "nameless"
 
 
+def _brunos_profile(w: World) -> stored_profiles.Profile:
+    """Bruno's personal profile, to take a kit on (made when he has none)."""
+    bruno = people.person(w.id("bruno"))
+    mine = stored_profiles.profiles_of(bruno)
+    if mine:
+        return mine[0]
+    return stored_profiles.add(
+        bruno, network="instagram", handle="bruno", url="", now=w.folks.now()
+    )
+
+
+def _kit(w: World):
+    """Anna's share kit, offered to her and Bruno (made again once an example deleted it or
+    Bruno took it, so each example finds it still to take)."""
+    made = w.cast.get("kit")
+    offer = kits.offer_and_kit(w.team_id, made.kit_id, w.id("bruno")) if made else (None, None)
+    if offer[0] is None or offer[1] is None or offer[1].state == "taken":
+        _brunos_profile(w)
+        sent = new_kit(w.client("anna"), w.team_id)
+        w.cast["kit"] = kits.kit(w.team_id, sent.headers["Location"].rsplit("/", 1)[1])
+    return kits.kit(w.team_id, w.cast["kit"].kit_id)
+
+
+def _kit_address(w: World) -> dict:
+    return {"origin_id": w.team_id, "kit_id": _kit(w).kit_id}
+
+
+def _kit_form(w: World) -> dict:
+    days = ("2027-03-27", "2027-04-02", "2027-03-20", "2027-07-01", "2000-01-01", "2100-12-31")
+    return {
+        "title": text("Our new Nebbiolo", "x" * 200, "x" * 201),
+        "story": text("A cool year.\r\nA fresh wine.", "x" * 2001),
+        "facts": text("14 months in oak\r\nhttps://cantina.example/n", "x" * 2001),
+        "suggest_any": text("Come and taste it.", Long("é" * 3001)),
+        "suggest_instagram": text("New in the cellar", "x" * 3001),
+        "suggest_linkedin": text(""),
+        "hashtags": text("#Nebbiolo @cantina", "x" * 501),
+        "first_day": one(*days),
+        "last_day": one(*days),
+        "audience": one("team", "chosen", "nope"),
+        "chosen": several(*w.member_ids(), "nope"),
+        "partners": several(w.other_team_id, "nope"),
+    }
+
+
+def _new_kit_form(w: World) -> dict:
+    return {**_kit_form(w), "kit_id": one(keys.new_id(), "x" * 17, ""), "version": maybe("", "1")}
+
+
+def _kit_version(w: World) -> dict:
+    return {"version": one(str(_kit(w).version), "0", "x")}
+
+
+def _take_form(w: World) -> dict:
+    return {
+        "profile": one(_brunos_profile(w).profile_id, _own_profile(w).profile_id, "abcdefabcdef"),
+        "day": one("2027-03-28", "2027-03-27", "2027-05-01", "2000-01-01"),
+        "at": one("10:00", "00:00", "23:59", ""),
+    }
+
+
+def _pass_form(w: World) -> dict:
+    return {"reason": text("Not my audience", "x" * 501)}
+
+
+def _kit_link(w: World) -> dict:
+    """The kit's email's link for Bruno (each example a new one)."""
+    made = _kit(w)
+    with w.app.app_context():
+        token = tokens.sign(
+            "kit",
+            person_id=w.id("bruno"),
+            team_id=w.team_id,
+            post_id=made.kit_id,
+            partner=w.team_id,
+            expires=made.ends,
+        )
+    return {"token": token}
+
+
 @dataclass(frozen=True)
 class Inputs:
     """What one route reads, each a strategy of the values a page sends (lists: a field can
@@ -875,6 +956,28 @@ ROUTES: dict[str, Inputs] = {
     "POST teams.team_settings": Inputs(form=_team_form),
     "GET teams.new": NO_INPUT,
     "POST teams.new": Inputs(form=_team_form),
+    "GET kits.index": NO_INPUT,
+    "GET kits.new": NO_INPUT,
+    "POST kits.create": Inputs(form=_new_kit_form, who="bruno"),
+    "GET kits.show": Inputs(paths=_kit_address),
+    "GET kits.edit": Inputs(paths=_kit_address),
+    "POST kits.edit": Inputs(
+        form=lambda w: {**_kit_form(w), "kit_id": one(_kit(w).kit_id, "x"), **_kit_version(w)},
+        paths=_kit_address,
+        who="bruno",
+    ),
+    "POST kits.delete": Inputs(form=_kit_version, paths=_kit_address, who="bruno"),
+    "GET kits.to_share": Inputs(who="bruno"),
+    "GET kits.offer": Inputs(paths=_kit_address, who="bruno"),
+    "POST kits.take": Inputs(form=_take_form, paths=_kit_address, who="bruno"),
+    "POST kits.pass_on": Inputs(form=_pass_form, paths=_kit_address, who="bruno"),
+    "POST kits.undo_pass": Inputs(paths=_kit_address, who="bruno"),
+    "GET kits.signed": Inputs(paths=_kit_link, who=None),
+    "POST kits.signed": Inputs(
+        form=lambda w: {"action": one("take", "pass", "nope"), **_take_form(w), **_pass_form(w)},
+        paths=_kit_link,
+        who=None,
+    ),
 }
 # Routes that read nothing from the request but who asks (each is in the roles test).
 READ_NOTHING = {

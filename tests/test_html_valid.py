@@ -352,6 +352,62 @@ def everything(app, december, cantina, inject, quick_transactions):
     docs.get(as_eve, f"/t/{other_id}/month/2026-12", "partner-month-event")
     docs.get(as_eve, f"/t/{other_id}/shared-events/{tid}/{tasting.event_id}", "shared-event")
 
+    # A share kit (issue 12), offered to the team and Eve's: its form (and its refusal), its
+    # pages, Bruno's list and page of it (and his refused forms), the email offering it to
+    # him, its signed page and the page it answers; his post taken from it, Eve's pass.
+    brunos = stored_person(bruno.person_id)
+    profiles.add(brunos, network="linkedin", handle="bruno", url="", now=folks.now())
+    docs.get(admin, f"/t/{tid}/kits/new", "new-kit")
+    kit_fields = edited(
+        form_fields(docs.html["new-kit"], "kit-form"),
+        title="Our new Nebbiolo",
+        story="A cool year,\r\na fresh wine.",
+        facts="14 months in oak\r\nhttps://cantina.example/nebbiolo",
+        suggest_any="Our new Nebbiolo is out!",
+        suggest_linkedin="After a cool 2024, our Nebbiolo is ready.",
+        hashtags="#Nebbiolo #Langhe",
+        partners=other_id,
+    )
+    wrong = MultiDict(edited(kit_fields, title=" ", last_day="2026-11-01"))
+    docs.post(admin, f"/t/{tid}/kits", "new-kit-invalid", 422, data=wrong)
+    kit_page = admin.post(f"/t/{tid}/kits", data=MultiDict(kit_fields)).headers["Location"]
+    kit_id = kit_page.rsplit("/", 1)[1]
+    docs.get(admin, f"/t/{tid}/kits", "kits")
+    docs.get(admin, f"{kit_page}/edit", "kit-edit")
+    wrong = MultiDict(edited(form_fields(docs.html["kit-edit"], "kit-form"), audience="chosen"))
+    docs.post(admin, f"{kit_page}/edit", "kit-edit-invalid", 422, data=wrong)
+    run_once(app, folks.now() + timedelta(minutes=20))  # the note offering it to Bruno
+    (offered,) = [mail for mail in outbox(app) if "/n/kit/" in mail["text"]][:1]
+    signed_kit = urlsplit(re.search(r"https?://\S+/n/kit/\S+", offered["text"]).group(0)).path
+    docs.add("mail-kit", offered["html"])
+    docs.get(app.test_client(), signed_kit, "kit-signed")
+    out_of_window = {"action": "take", "day": "2026-11-01", "at": "10:00"}
+    docs.post(app.test_client(), signed_kit, "kit-signed-invalid", 422, data=out_of_window)
+    offer_page = f"/t/{tid}/to-share/{tid}/{kit_id}"
+    editor_client = folks.client_for(bruno)
+    docs.get(editor_client, "/me/to-share", "to-share")
+    docs.get(editor_client, offer_page, "kit-offer")
+    docs.post(editor_client, f"{offer_page}/take", "kit-take-invalid", 422, data=out_of_window)
+    docs.post(
+        editor_client, f"{offer_page}/pass", "kit-pass-invalid", 422, data={"reason": "x" * 501}
+    )
+    taking = form_fields(docs.html["kit-offer"], "take-form")
+    assert editor_client.post(f"{offer_page}/take", data=MultiDict(taking)).status_code == 302
+    docs.get(editor_client, offer_page, "kit-offer-taken")
+    with app.test_request_context():
+        eves_link = tokens.sign(
+            "kit",
+            person_id=eve.person_id,
+            team_id=other_id,
+            post_id=kit_id,
+            partner=tid,
+            expires=folks.now() + timedelta(days=7),
+        )
+    passing = {"action": "pass", "reason": "Not for our wine bar"}
+    docs.post(app.test_client(), f"/n/kit/{eves_link}", "kit-done", 200, data=passing)
+    docs.get(as_eve, f"/t/{other_id}/to-share/{tid}/{kit_id}", "kit-offer-passed")
+    docs.get(admin, kit_page, "kit")
+
     # One-click links of a nudge: the page, the page after, a bad link, unsubscribing.
     with app.test_request_context():
         snooze, handover, unsubscribe = (

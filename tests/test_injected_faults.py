@@ -46,6 +46,7 @@ from moto.backends import get_backend
 from moto.core.models import BotocoreStubber, botocore_stubber
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from test_kits import new_kit
 from test_nudges import _emails_per_post, make_post, rome, run
 from test_planner_everyday import edited, form_fields
 from werkzeug.datastructures import MultiDict
@@ -58,6 +59,7 @@ from app.schedules import planning
 from app.store import (
     events,
     keys,
+    kits,
     partners,
     people,
     posts,
@@ -726,7 +728,9 @@ def requests(w: World) -> dict[str, Callable]:
         w.path("import"), data={"file": (io.BytesIO(plan_csv), "plan.csv")}
     )
     csv_import = uploaded.headers["Location"].rsplit("/", 1)[1]
+    kit_sends = _kit_requests(w)
     return {
+        **kit_sends,
         "auth.login": lambda: w.client().post("/login", data={"email": w.bruno.email}),
         "auth.confirm": lambda: w.client().post(f"/login/{w.sign_in}"),
         "auth.confirm (invitation)": lambda: w.client().post(f"/login/{w.invitation}"),
@@ -897,6 +901,49 @@ def requests(w: World) -> dict[str, Callable]:
     }
 
 
+def _kit_requests(w: World) -> dict[str, Callable]:
+    """Anna's share kit (offered to her and Bruno, who takes it on his profile; Anna passed
+    on it): each change of it, and a new one of Bruno's."""
+    anna_page, bruno_page = w.client(w.anna), w.client(w.bruno)
+    made = new_kit(anna_page, w.team.team_id, title="Our new Nebbiolo")
+    kit_path = made.headers["Location"]
+    shared_kit = kits.kit(w.team.team_id, kit_path.rsplit("/", 1)[1])
+    offered_at = w.path("to-share", w.team.team_id, shared_kit.kit_id)
+    passing = {"reason": "Not my audience"}
+    assert anna_page.post(f"{offered_at}/pass", data=passing).status_code == 302
+    new_one = _page_form(bruno_page, w.path("kits", "new"), "kit-form", title="Vendemmia")
+    renamed_kit = _page_form(anna_page, f"{kit_path}/edit", "kit-form", title="Nebbiolo 2024")
+    taking = _page_form(bruno_page, offered_at, "take-form")
+    kit_version = {"version": str(kits.kit(w.team.team_id, shared_kit.kit_id).version)}
+    with w.app.app_context():
+        links = {
+            action: tokens.sign(
+                "kit",
+                person_id=w.bruno.person_id,
+                team_id=w.team.team_id,
+                post_id=shared_kit.kit_id,
+                partner=w.team.team_id,
+                expires=shared_kit.ends,
+            )
+            for action in ("take", "pass")
+        }
+    return {
+        "kits.create": lambda: w.client(w.bruno).post(w.path("kits"), data=new_one),
+        "kits.edit": lambda: w.client(w.anna).post(f"{kit_path}/edit", data=renamed_kit),
+        "kits.delete": lambda: w.client(w.anna).post(f"{kit_path}/delete", data=kit_version),
+        "kits.take": lambda: w.client(w.bruno).post(f"{offered_at}/take", data=taking),
+        "kits.pass_on": lambda: w.client(w.bruno).post(f"{offered_at}/pass", data=passing),
+        "kits.undo_pass": lambda: w.client(w.anna).post(f"{offered_at}/undo-pass"),
+        "kits.signed (take)": lambda: w.client().post(
+            f"/n/kit/{links['take']}",
+            data=MultiDict([*taking.items(multi=True), ("action", "take")]),
+        ),
+        "kits.signed (pass)": lambda: w.client().post(
+            f"/n/kit/{links['pass']}", data={"action": "pass", **passing}
+        ),
+    }
+
+
 def _joint_fair(w: World, day) -> Event:
     """Anna's fair on ``day``, shared with Bottega (its mirror written with every change)."""
     start = test_events.rome(day.year, day.month, day.day, 10)
@@ -956,7 +1003,12 @@ class Slot:
 # Routes that leave what a failed call kept them from doing to the nudge job, through a
 # pending marker it acts on (ending a partnership: the unsharing): the job's first run after
 # the grace must finish it.
-FINISHED_BY_THE_JOB = {"partners.end": sharing.UNSHARING_GRACE}
+FINISHED_BY_THE_JOB = {
+    "partners.end": sharing.UNSHARING_GRACE,
+    # Saving a kit leaves a marker until its offers are written (app.store.kits.save).
+    "kits.create": kits.OFFERING_GRACE,
+    "kits.edit": kits.OFFERING_GRACE,
+}
 
 
 def _verdict(

@@ -15,6 +15,7 @@ from wtforms.validators import Length
 
 from app.events.forms import EventForm, StepForm, TemplateForm
 from app.forms import ProfileForm, TeamForm
+from app.kits.forms import SUGGESTED_NETWORKS
 from app.notifications import record
 from app.nudges import plan
 from app.planner import changes
@@ -25,7 +26,7 @@ from app.playbook.forms import checklist_field, playbook_form
 from app.schedules import recurrence
 from app.schedules.forms import MAX_ROTATION, ScheduleForm
 from app.schedules.planning import MAX_SKIPPED
-from app.store import events, partners, posts, teams
+from app.store import events, kits, partners, posts, teams
 from app.store import feeds as stored_feeds
 from app.store import playbook as stored_playbook
 from app.store import profiles as stored_profiles
@@ -39,6 +40,9 @@ from app.store.models import (
     EmailOwner,
     Event,
     Invite,
+    Kit,
+    KitOffer,
+    Member,
     Notification,
     PartnerInvite,
     Person,
@@ -469,6 +473,7 @@ def test_the_small_items_stay_small(app):
     written |= {Notification}  # test_a_notification_stays_small
     written |= {SharedPost}  # with the largest post
     written |= {CsvImport, CsvImportChunk}  # test_a_csv_import_and_its_rows_stay_under_the_limit
+    written |= {Kit, KitOffer}  # test_the_largest_kit_its_offer_note_and_post_stay_under_the_limit
     assert written == set(CALENDAR_MODELS + SYSTEM_MODELS)
     for item in items:
         assert _size(item) < 2_000, type(item).__name__
@@ -602,3 +607,78 @@ def test_a_csv_import_and_its_rows_stay_under_the_limit(app):
     )
     header.lease_until, header.lease_holder = now, "h" * 16
     assert _size(header) < 40_000
+
+
+def test_the_largest_kit_its_offer_note_and_post_stay_under_the_limit(app):
+    """A share kit (issue 12) at every field's limit: every suggestion, the most people
+    chosen, every partner; an offer of it with the longest reason and names; its note; and
+    the post taken from it, whose copy (the suggestion and hashtags) is its seed too, which
+    its person can still save (the planner's byte limit)."""
+    now = datetime.now(UTC)
+    kit = kits.new_kit(
+        Team(*Team.key("t" * 16), team_id="t" * 16),
+        "k" * 16,
+        created_by=Member("p" * 16, WIDE * NAME, "p@example.com", "editor", "2026-12-01"),
+        now=now,
+        zone="America/Argentina/ComodRivadavia",
+        title=WIDE * kits.MAX_TITLE,
+        story=WIDE * kits.MAX_STORY,
+        facts=WIDE * kits.MAX_FACTS,
+        suggestions={
+            network: WIDE * kits.MAX_SUGGESTION for network in ("any", *SUGGESTED_NETWORKS)
+        },
+        hashtags=WIDE * kits.MAX_HASHTAGS,
+        starts=now,
+        ends=now + timedelta(days=kits.MAX_WINDOW_DAYS),
+        audience="chosen",
+        chosen=[f"{n:016d}" for n in range(teams.MAX_PEOPLE)],
+        partners=[f"{n:016d}" for n in range(partners.MAX_PARTNERS)],
+    )
+    kit.save()  # as DynamoDB takes it
+    kit.version = 10**9
+    print(f"largest kit: {_size(kit):,} bytes")
+    assert _size(kit) < LIMIT / 2
+    offer = KitOffer(
+        *KitOffer.key(kit.team_id, kit.kit_id, "p" * 16),
+        kit_team_id=kit.team_id,
+        kit_id=kit.kit_id,
+        person_id="p" * 16,
+        name=WIDE * NAME,
+        team_id="b" * 16,
+        team_name=WIDE * TEAM_NAME,
+        title=kit.title,
+        starts=kit.starts,
+        ends=kit.ends,
+        state="passed",
+        reason=WIDE * kits.MAX_REASON,
+        decided_at=now,
+        post_id=kits.taken_post_id(kit.kit_id, "p" * 16),
+        offered_at=now,
+        nudged_at=now,
+    )
+    offer.place()
+    assert _size(offer) < 5_000
+    note = NoteWrites()
+    note.add(
+        "p" * 16,
+        now,
+        kind="kit-nudge",
+        team_id="b" * 16,
+        post_id=kit.kit_id,
+        kit_team_id=kit.team_id,
+        title=kit.title,
+        due=kit.ends,
+        actor_id=kit.created_by,
+        actor_name=kit.created_by_name,
+        text=kit.story[: record.TEXT_KEPT],
+        at=now,
+    )
+    ((item, _send_at),) = note.notes
+    assert _size(item) < 4_000
+    copy = "\n\n".join((kit.suggestion_for("linkedin"), kit.hashtags))
+    notes = "\n\n".join((kit.story, kit.facts))
+    body = PostBody(
+        *PostBody.key("b" * 16, offer.post_id), copy=copy, notes=notes, seed=copy, expires_at=now
+    )
+    assert len(copy.encode()) + len(notes.encode()) < MAX_BODY_BYTES
+    assert _size(body) < LIMIT / 4

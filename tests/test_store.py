@@ -212,6 +212,7 @@ def test_every_team_scoped_key_starts_with_the_team(app):
         "SharedPost": ("A", "X"),
         "SharedEvent": ("A", "X"),
         "CsvImportChunk": ("X", 1),
+        "KitOffer": ("X", "P"),
     }
     team_keys = [
         model.key("T1", *more.get(model.__name__, ("X",)))

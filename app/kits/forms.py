@@ -25,16 +25,10 @@ DAY_EXAMPLE = _l("Enter a date like 2026-12-05.")
 SUGGESTED_NETWORKS = [network for network, name in PROFILE_NETWORKS.items() if name]
 
 
-def _plain_text(form, field):
-    """No control characters (tabs and line breaks are fine in a text area)."""
-    if field.data and values.plain_text(field.data) != field.data:
-        raise ValidationError(_l("Please remove control characters."))
-
-
 def _text(label, limit: int, message):
     return TextAreaField(
         label,
-        [Length(max=limit, message=message), _plain_text],
+        [Length(max=limit, message=message)],
         filters=[plain_line_breaks],
     )
 
@@ -124,7 +118,8 @@ class KitForm(Form):
             last_day=(kit.ends.astimezone(zone) - timedelta(days=1)).date().isoformat(),
             audience=kit.audience,
             chosen=list(kit.chosen or []),
-            partners=list(kit.partners or []),
+            # The field's value goes in ``data``: ``partners`` names the choices (the team's).
+            data={"partners": list(kit.partners or [])},
             zone=kit.zone,
             **{f"suggest_{network}": text for network, text in suggestions.items()},
             **kw,
@@ -266,7 +261,6 @@ class PassForm(Form):
         _l("Why (optional, your team sees it)"),
         [
             Length(max=kits.MAX_REASON, message=_l("Keep it under 500 characters.")),
-            _plain_text,
         ],
         filters=[plain_line_breaks, strip],
     )

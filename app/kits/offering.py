@@ -41,25 +41,29 @@ def partner_teams(kit: Kit) -> list[Team]:
 def bring_in_line(kit: Kit, now: datetime, team: Team | None = None) -> None:
     """Offer ``kit`` to everyone it is offered to and not offered yet (each told once), keep
     the others' copies of it current, and withdraw it from those no longer offered it who
-    have not taken it; then its offering marker goes."""
+    have not taken it; then its offering marker goes, unless an offer was refused (written
+    meanwhile by another request, or caught in a transaction conflict): the job's next run
+    reads the offers again and finishes."""
     team = team or teams.team(kit.team_id)
     if team is None:
         return
     wanted = offered_people(kit, team, partner_teams(kit))
     _stored, offers = kits.with_offers(kit.team_id, kit.kit_id)
     existing = {offer.person_id: offer for offer in offers}
+    refused = False
     for person_id, offered in wanted.items():
         current = existing.get(person_id)
         if current is None:
             offer = kits.new_offer(kit, offered, team.name, now)
             notes = record.for_kit(kit, offered.member, offered.team.team_id, "kit", now)
-            kits.offer(offer, notes)
+            refused |= not kits.offer(offer, notes)
         elif _copies(current) != (kit.title, kit.starts, kit.ends, team.name):
             kits.copy_kit(current, kit, team.name)
     for person_id, offer in existing.items():
         if person_id not in wanted and offer.state != "taken":
             kits.withdraw(offer)
-    kits.offers_written(kit)
+    if not refused:
+        kits.offers_written(kit)
 
 
 def _copies(offer: KitOffer) -> tuple:

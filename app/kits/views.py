@@ -3,7 +3,7 @@ share" list, a kit's page for them (take it, pass, undo the pass), and the same 
 the signed link of their email."""
 
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, request, url_for
@@ -16,11 +16,12 @@ from app.forms import posted
 from app.kits import offering
 from app.kits.forms import KitForm, PassForm, TakeForm, stored_fields
 from app.nudges import tokens
+from app.nudges.views import STORAGE_ERRORS
 from app.planner import changes
 from app.planner.periods import local_instant
 from app.profiles.forms import network_labels
 from app.store import keys, kits, people, profiles, teams
-from app.store.models import Kit, KitOffer, Person, Post, PostBody, Team
+from app.store.models import Kit, KitOffer, Member, Person, Post, PostBody, Team
 from app.store.posts import PostConflict, new_post
 from app.web import go, now, render
 
@@ -163,8 +164,13 @@ def _rows(offers: list[KitOffer]) -> list[Row]:
 @team_member()
 def show(team_id: str, kit_id: str):
     kit, offers = _loaded(team_id, kit_id)
-    # Someone who left the team without taking it is no longer someone it waits for.
-    gone = {o.person_id for o in offers if o.team_id == team_id and not g.team.member(o.person_id)}
+    # Someone who left the team (or only views it now) without taking it is no longer
+    # someone it waits for.
+    gone = {
+        o.person_id
+        for o in offers
+        if o.team_id == team_id and not _owns_posts(g.team.member(o.person_id))
+    }
     rows = _rows(
         [offer for offer in offers if offer.state == "taken" or offer.person_id not in gone]
     )
@@ -194,11 +200,16 @@ def edit(team_id: str, kit_id: str):
         return render("kits/edit.html", status=422, team=g.team, kit=kit, form=form)
     if form.kit_id.data != kit.kit_id:
         abort(404)
-    if form.version.data != str(kit.version):
+    chosen = form.fields()
+    stale = form.version.data != str(kit.version)
+    if stale and chosen == stored_fields(kit):
+        # The kit says this already: the same form sent again after a fault stopped it
+        # part-way (or another tab saved the same): the offers are brought in line.
+        offering.bring_in_line(kit, now(), g.team)
+    elif stale:
         message = _("Someone changed this kit after you opened it: reload it to see theirs.")
         return error_page(409, message)
-    chosen = form.fields()
-    if chosen != stored_fields(kit):  # saved unchanged: nothing to write, nobody told again
+    elif chosen != stored_fields(kit):  # saved unchanged: nothing to write, nobody told again
         moment = now()
         for name, value in chosen.items():
             setattr(kit, name, value)
@@ -224,14 +235,23 @@ def _form_for(kit: Kit) -> KitForm:
 @bp.post("/t/<team_id>/kits/<kit_id>/delete")
 @team_member("editor")
 def delete(team_id: str, kit_id: str):
-    kit, offers = _loaded(team_id, kit_id)
-    if request.form.get("version") != str(kit.version):
+    kit, offers = kits.with_offers(team_id, kit_id)
+    if kit is None and not any(offer.state != "taken" for offer in offers):
+        abort(404)
+    if kit is not None and request.form.get("version") != str(kit.version):
         message = _("Someone changed this kit after you opened it: reload it to see theirs.")
         return error_page(409, message)
     try:
-        kits.delete(kit, offers)
+        if kit is not None:  # (else deleted by a request stopped part-way: this finishes)
+            kits.delete(kit)
     except kits.KitConflict:
-        message = _("Someone changed this kit after you opened it: reload it to see theirs.")
+        # Still there: changed meanwhile. Gone: the answer to deleting it was lost (or another
+        # tab deleted it), and what goes with it is still to remove.
+        if kits.kit(team_id, kit_id) is not None:
+            message = _("Someone changed this kit after you opened it: reload it to see theirs.")
+            return error_page(409, message)
+    if not kits.finish_deleting(team_id, kit_id, offers):
+        message = _("The kit is deleted, but it is still offered to someone: delete it again.")
         return error_page(409, message)
     flash(_("The kit is deleted. The posts people took from it stay theirs."), "success")
     return go(url_for("kits.index", team_id=team_id))
@@ -245,8 +265,14 @@ def delete(team_id: str, kit_id: str):
 def to_share():
     moment = now()
     mine = g.person.team_entries()
-    # Kits offered in a team the person has left are no longer theirs to see.
-    offers = [offer for offer in kits.to_share(g.person.person_id, moment) if offer.team_id in mine]
+    # Kits offered in a team the person has left, or now only views, are no longer theirs to
+    # see (what they took stays listed).
+    offers = [
+        offer
+        for offer in kits.to_share(g.person.person_id, moment)
+        if offer.team_id in mine
+        and (offer.state == "taken" or mine[offer.team_id]["role"] in kits.EDITING_ROLES)
+    ]
     return render(
         "kits/to_share.html",
         open_offers=[o for o in offers if o.state == "offered" and o.ends > moment],
@@ -263,7 +289,14 @@ def _offered(team_id: str, origin_id: str, kit_id: str, person: Person, team: Te
     kit, offer = kits.offer_and_kit(origin_id, kit_id, person.person_id)
     if kit is None or offer is None or offer.team_id != team_id:
         return None
+    if offer.state != "taken" and not _owns_posts(team.member(person.person_id)):
+        return None  # a viewer now: a kit is posted as one's own post
     return kit, offer
+
+
+def _owns_posts(member: Member | None) -> bool:
+    """Whether a member can own posts (an editor or admin): who a kit is offered to."""
+    return member is not None and member.role in kits.EDITING_ROLES
 
 
 def _take_form(kit: Kit, person: Person, formdata=None) -> TakeForm:
@@ -354,8 +387,8 @@ def _take(kit: Kit, offered: KitOffer, person: Person, team: Team, form: TakeFor
             notes=notes,
             seed=copy,
         )
-    except PostConflict:
-        return _("You took this kit already.")
+    except PostConflict:  # taken meanwhile (another tab), withdrawn, or a write in the way
+        return _("You took this kit already, or it changed meanwhile: reload the page.")
     except changes.Refused as refused:
         return str(refused.message)
     return None
@@ -369,7 +402,9 @@ def take(team_id: str, origin_id: str, kit_id: str):
     if not form.validate():
         return _offer_page(kit, offered, g.person, take=form, status=422)
     refused = _take(kit, offered, g.person, g.team, form)
-    if refused is not None:
+    if refused is not None and offered.state != "taken":
+        return error_page(409, refused)
+    if refused is not None:  # taken already, as the page says once it is read again
         flash(refused, "error")
         return go(url_for("kits.offer", team_id=team_id, origin_id=origin_id, kit_id=kit_id))
     flash(_("It is yours: say it your way. Cadenza nudges you before it is due."), "success")
@@ -384,13 +419,21 @@ def pass_on(team_id: str, origin_id: str, kit_id: str):
     form = PassForm(request.form)
     if not form.validate():
         return _offer_page(kit, offered, g.person, passing=form, status=422)
-    try:
-        kits.pass_on(offered, form.reason.data or "", now())
-    except kits.KitConflict:
-        flash(_("You took this kit already."), "error")
-    else:
-        flash(_("You passed on this kit. You can change your mind while it is open."), "success")
+    refused = _passed(offered, form.reason.data or "", now())
+    if refused is not None:
+        return error_page(409, refused)
+    flash(_("You passed on this kit. You can change your mind while it is open."), "success")
     return go(url_for("kits.offer", team_id=team_id, origin_id=origin_id, kit_id=kit_id))
+
+
+def _passed(offered: KitOffer, reason: str, moment: datetime) -> str | None:
+    """Pass on the kit; the refusal's message if it cannot be (taken meanwhile, or no longer
+    offered)."""
+    try:
+        kits.pass_on(offered, reason, moment)
+    except kits.KitConflict:
+        return _("You took this kit already, or it is no longer offered to you.")
+    return None
 
 
 @bp.post("/t/<team_id>/to-share/<origin_id>/<kit_id>/undo-pass")
@@ -399,10 +442,9 @@ def undo_pass(team_id: str, origin_id: str, kit_id: str):
     _kit, offered = _mine(team_id, origin_id, kit_id)
     try:
         kits.undo_pass(offered)
-    except kits.KitConflict:
-        pass  # undone already (another tab), or taken: the page says which
-    else:
-        flash(_("The kit is offered to you again."), "success")
+    except kits.KitConflict:  # undone already (another tab), or taken
+        return error_page(409, _("This kit is not passed any more: reload the page."))
+    flash(_("The kit is offered to you again."), "success")
     return go(url_for("kits.offer", team_id=team_id, origin_id=origin_id, kit_id=kit_id))
 
 
@@ -421,8 +463,9 @@ def signed(token: str):
     moment = now()
     try:
         payload = tokens.read(token, moment)
-    except tokens.ExpiredToken:
-        return _link_problem(410, _l("The kit's window has closed."))
+    except tokens.ExpiredToken as expired:
+        recipient = people.person(expired.payload["u"])
+        return _link_problem(410, _l("The kit's window has closed."), recipient)
     except tokens.BadToken:
         return _link_problem(404, _l("This link is not valid. Was it copied completely?"))
     if payload["a"] != "kit":
@@ -437,9 +480,14 @@ def signed(token: str):
     if found is None:
         return _link_problem(410, _l("This kit is no longer offered to you."), recipient)
     kit, offered = found
-    if request.method == "GET":
-        return _offer_page(kit, offered, recipient, signed=token)
+    # The token outlives the window as mailed (a window made longer keeps it working): the
+    # kit's own end, as it is now, closes it.
+    if kit.ends <= moment:
+        return _link_problem(410, _l("The kit's window has closed."), recipient)
+    # The page's own words (the networks' names) are theirs too, not the browser's.
     with speaking(recipient.language):
+        if request.method == "GET":
+            return _offer_page(kit, offered, recipient, signed=token)
         return _signed_action(token, payload, fingerprint, kit, offered, recipient, team)
 
 
@@ -453,24 +501,29 @@ def _signed_action(token, payload, fingerprint, kit, offered, recipient, team):
         return _offer_page(
             kit, offered, recipient, take=take, passing=passing, status=422, signed=token
         )
-    if not people.use_link_once(fingerprint, moment, kit.ends):
+    # Remembered as long as the token lives, which is past the window as it is now.
+    expires = datetime.fromtimestamp(payload["e"], tz=moment.tzinfo)
+    if not people.use_link_once(fingerprint, moment, expires):
         return _link_problem(410, _l("This link was used already."), recipient)
+    try:
+        if take is not None:
+            refused = (
+                _take(kit, offered, recipient, team, take)
+                if team.member(recipient.person_id).role in kits.EDITING_ROLES
+                else _("Your role in this team does not allow changing posts.")
+            )
+        else:
+            refused = _passed(offered, passing.reason.data or "", moment)
+    except STORAGE_ERRORS:
+        # Not carried out: the link stays usable, for the person to try again as asked.
+        people.forget_link(fingerprint)
+        raise
+    if refused is not None:
+        people.forget_link(fingerprint)
+        return _link_problem(409, refused, recipient)
     if take is not None:
-        refused = (
-            _take(kit, offered, recipient, team, take)
-            if team.member(recipient.person_id).role in kits.EDITING_ROLES
-            else _("Your role in this team does not allow changing posts.")
-        )
-        if refused is not None:
-            people.forget_link(fingerprint)
-            return _link_problem(409, refused, recipient)
         message = _("It is yours: say it your way. Cadenza nudges you before it is due.")
     else:
-        try:
-            kits.pass_on(offered, passing.reason.data or "", moment)
-        except kits.KitConflict:
-            people.forget_link(fingerprint)
-            return _link_problem(409, _("You took this kit already."), recipient)
         message = _("You passed on this kit. You can change your mind while it is open.")
     post_id = kits.taken_post_id(kit.kit_id, recipient.person_id)
     return link_page(

@@ -33,11 +33,13 @@ OWN_VOICE = _l(
 )
 
 
-def echoed(was: str, post, body) -> bool:
-    """Whether a post taken from a kit was just marked published (it was ``was`` before) with
-    the kit's suggested copy nearly as it was."""
+def echoed(was: str, post, body, actor: str) -> bool:
+    """Whether ``actor``, the owner of a post taken from a kit, just marked it published (it
+    was ``was`` before) with the kit's suggested copy nearly as it was: the word is theirs
+    alone (an admin publishing it for them is not told about their voice)."""
     return (
         bool(post.kit_id)
+        and post.owner_id == actor
         and was != "published"
         and post.status == "published"
         and echoes(body.copy if body is not None else "", getattr(body, "seed", None) or "")

@@ -16,7 +16,7 @@ from pynamodb.exceptions import UpdateError
 from app.notifications import BATCH_EVERY_MINUTES, SWITCH_OF
 from app.nudges import plan, tokens
 from app.nudges.emails import action_link, to_person, when
-from app.store import conditional_failure, people, reminders
+from app.store import conditional_failure, kits, people, reminders
 from app.store import notifications as store
 from app.store.models import Member, Notification, Person, Reminder
 from app.web import link_to
@@ -37,7 +37,7 @@ def send(job, outbox: Reminder) -> None:
         reminders.reschedule(outbox, job.run_id, later, note="quiet_hours")
         job.outcome.deferred += 1
         return
-    wanted = [note for note in notes if _wanted(job, person, note)]
+    wanted = _undecided_kits([note for note in notes if _wanted(job, person, note)], person)
     if wanted:
         teams = sorted({note.team_id for note in wanted})
         biggest = max(teams, key=lambda team_id: sum(n.team_id == team_id for n in wanted))
@@ -87,6 +87,25 @@ def _wanted(job, person: Person, note: Notification) -> bool:
     )
 
 
+def _undecided_kits(notes: list[Notification], person: Person) -> list[Notification]:
+    """The notes, but those of share kits the person no longer has to decide on (the kit
+    deleted, their offer withdrawn, or they took it or passed meanwhile); each kit named by
+    its title now. One BatchGetItem of their offers, only when the batch names a kit."""
+    kit_notes = [note for note in notes if note.kit_team_id is not None]
+    if not kit_notes:
+        return notes
+    offers = kits.offers_to(person.person_id, [(n.kit_team_id, n.post_id) for n in kit_notes])
+    kept = []
+    for note in notes:
+        offer = offers.get((note.kit_team_id, note.post_id)) if note.kit_team_id else None
+        if note.kit_team_id is not None:
+            if offer is None or offer.state != "offered":
+                continue
+            note.title = offer.title
+        kept.append(note)
+    return kept
+
+
 def message(person: Person, notes: list[Notification], now: datetime):
     """One email listing the notes, grouped by post (newest activity first within a post),
     in the person's language, times in their zone."""
@@ -125,11 +144,12 @@ def message(person: Person, notes: list[Notification], now: datetime):
 
 
 def _links(person: Person, note: Notification, team_id: str, post_id: str) -> dict:
-    if note.kit_team_id is not None:  # a share kit: its page, and the signed link for them
-        return _kit_links(person, note)
     """Where the post opens; for a partner's review request, on the person's team's shared
     page, with one-click Approve and Ask for changes links signed for them (and the version
-    the post was put in review at: changed since, the link asks for a look)."""
+    the post was put in review at: changed since, the link asks for a look); for a share kit,
+    its page and its signed link."""
+    if note.kit_team_id is not None:
+        return _kit_links(person, note)
     if note.partner_id is None:
         return {"link": link_to("planner.show", team_id=team_id, post_id=post_id)}
     expires = (note.due or note.at) + tokens.VALID_AFTER_DUE
@@ -152,7 +172,9 @@ def _links(person: Person, note: Notification, team_id: str, post_id: str) -> di
 
 def _kit_links(person: Person, note: Notification) -> dict:
     """A share kit's page in Cadenza, and its page behind a link signed for this person alone,
-    which takes it or passes once, until the kit's window closes (``note.due``)."""
+    which takes it or passes once, while the kit's window is open. The page checks the kit's
+    end as it is then: the token outlives the end as mailed (``note.due``) by a week, so a
+    window made longer since keeps the link working."""
     page = {"team_id": note.team_id, "origin_id": note.kit_team_id, "kit_id": note.post_id}
     token = tokens.sign(
         "kit",
@@ -160,7 +182,7 @@ def _kit_links(person: Person, note: Notification) -> dict:
         team_id=note.team_id,
         post_id=note.post_id,
         partner=note.kit_team_id,
-        expires=note.due,
+        expires=note.due + tokens.VALID_AFTER_DUE,
     )
     return {"link": link_to("kits.offer", **page), "take": link_to("kits.signed", token=token)}
 

@@ -412,4 +412,6 @@ def relevance(kind: str) -> tuple[int, int]:
     then the latest review request."""
     name, _dash, number = base_kind(kind).partition("-")
     rank = {"handover": 0, "overdue": 1, "before": 2, "review": 3}.get(name, 4)
-    return rank, -int(number) if name == "review" else int(number or 0)
+    # A kind with no number of its own (a share kit's "kit-half") comes in no sequence.
+    order = int(number) if number.isdigit() else 0
+    return rank, -order if name == "review" else order

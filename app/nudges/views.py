@@ -290,7 +290,9 @@ def _carry_out(action, payload, post, body, team, person: Person, teammates) -> 
             now=moment,
         )
         done = _("“%(title)s” is marked as published. Thank you!", title=post.title)
-        return f"{done} {voice.OWN_VOICE}" if voice.echoed(was, post, body) else done
+        return (
+            f"{done} {voice.OWN_VOICE}" if voice.echoed(was, post, body, person.person_id) else done
+        )
     if action == "snooze":
         reminder = reminders.get(*Reminder.key(post.team_id, post.post_id, payload["k"]))
         if reminder is None:

@@ -480,7 +480,7 @@ def save(team_id: str, post_id: str):
         return _conflict(team, post, body, form)
     _remember_saved(post)
     flash(_("Post saved."), "success")
-    if voice.echoed(was, post, body):  # a kit's suggestion posted as it was: a word to them
+    if voice.echoed(was, post, body, g.person.person_id):  # a kit's words as they were
         flash(voice.OWN_VOICE, "info")
     if not wants_fragment():
         return redirect(url_for("planner.show", team_id=team_id, post_id=post_id))

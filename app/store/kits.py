@@ -75,11 +75,14 @@ def half_way(kit: Kit) -> datetime:
     return opens + (kit.ends - opens) / 2
 
 
+def _reminder_key(team_id: str, kit_id: str, kind: str) -> tuple[str, str]:
+    return Reminder.key(team_id, f"kit-{kit_id}", "half" if kind == HALF_KIND else "offers")
+
+
 def _reminder(kit: Kit, kind: str, due: datetime) -> Reminder:
-    what = "half" if kind == HALF_KIND else "offers"
     return pending(
         Reminder(
-            *Reminder.key(kit.team_id, f"kit-{kit.kit_id}", what),
+            *_reminder_key(kit.team_id, kit.kit_id, kind),
             team_id=kit.team_id,
             post_id=kit.kit_id,
             kind=kind,
@@ -103,17 +106,25 @@ def save(kit: Kit, now: datetime, *, new: bool) -> None:
         transaction.save(_reminder(kit, OFFERS_KIND, now + OFFERING_GRACE))
 
 
-def delete(kit: Kit, offers: Iterable[KitOffer]) -> None:
-    """Delete a kit, its reminders and the offers nobody took (the posts taken from it stay
-    their owners', as do their offers, which then say what they took): the kit first, on its
-    version, so a kit changed meanwhile is not deleted."""
+def delete(kit: Kit) -> None:
+    """Delete a kit, on its version, so a kit changed meanwhile is not deleted (KitConflict);
+    ``finish_deleting`` then removes what goes with it."""
     with lost_conditions_raise(KitConflict("the kit changed meanwhile")):
         kit.delete(condition=Kit.version == kit.version)
+
+
+def finish_deleting(team_id: str, kit_id: str, offers: list[KitOffer]) -> bool:
+    """What goes with a deleted kit: its reminders, then the offers nobody took (the posts
+    taken from it stay their owners', as do their offers, which then say what they took),
+    last, so that while one is left, deleting the kit again (its offers found without it)
+    finishes. False if an offer refused to go and is still there untaken."""
     for kind in JOB_KINDS:
-        _reminder(kit, kind, kit.ends).delete()
-    for offer in offers:
-        if offer.state != "taken":
-            withdraw(offer)
+        Reminder(*_reminder_key(team_id, kit_id, kind)).delete()
+    kept = {o.person_id for o in offers if o.state != "taken" and not withdraw(o)}
+    if not kept:
+        return True
+    _kit, left = with_offers(team_id, kit_id)  # those kept should be taken meanwhile
+    return not any(o.person_id in kept and o.state != "taken" for o in left)
 
 
 def kit(team_id: str, kit_id: str) -> Kit | None:
@@ -162,6 +173,19 @@ def offer_and_kit(team_id: str, kit_id: str, person_id: str) -> tuple[Kit | None
     kits = [item for item in found if isinstance(item, Kit)]
     offers = [item for item in found if isinstance(item, KitOffer)]
     return (kits[0] if kits else None), (offers[0] if offers else None)
+
+
+def offers_to(person_id: str, kit_keys: Iterable[tuple[str, str]]) -> dict[tuple, KitOffer]:
+    """A person's offers of these kits (``(kit team, kit id)`` pairs), by pair: BatchGetItem,
+    100 keys a call (a withdrawn offer is missing)."""
+    wanted = [KitOffer.key(team_id, kit_id, person_id) for team_id, kit_id in set(kit_keys)]
+    found = {}
+    for start in range(0, len(wanted), BATCH_KEYS):
+        batch = {KitOffer.Meta.table_name: wanted[start : start + BATCH_KEYS]}
+        for raw in people_store.batch_get(batch):
+            offered = KitOffer.from_raw_data(raw)
+            found[(offered.kit_team_id, offered.kit_id)] = offered
+    return found
 
 
 def to_share(person_id: str, now: datetime) -> list[KitOffer]:

@@ -18,6 +18,9 @@ from app.notifications import batch
 from app.planner import changes, periods
 from app.store import events, keys, partners, people, posts, schedules, teams
 from app.store.models import Notification
+from tests.browser.test_kits_in_browser import pass_on, publish, take
+from tests.test_kits import new_kit
+from tests.test_profiles import added
 
 pytestmark = pytest.mark.browser
 
@@ -265,3 +268,91 @@ def _three_notes(team_id: str, grid_posts) -> list[Notification]:
             )
         )
     return notes
+
+
+# The Nebbiolo kit (issue 12): offered to five people on Tuesday; by Thursday morning three
+# posted it in their own words, one passed, one has not decided yet.
+KIT_POSTS = [
+    (  # who, network, handle, their copy, their post's link, when they published
+        "Marco Bianchi",
+        "linkedin",
+        "marco-bianchi",
+        "Two years of waiting, and the 2024 Nebbiolo is finally in bottles: fresh, floral, "
+        "and the cool summer shows. Proud of this team.",
+        "https://www.linkedin.com/posts/marco-bianchi_nebbiolo-2024",
+        timedelta(days=-2, hours=8, minutes=30),
+    ),
+    (
+        "Giulia Rossi",
+        "linkedin",
+        "giulia-rossi",
+        "A cool 2024 in the Langhe gave us our freshest Nebbiolo yet. Come and taste it with "
+        "us at the cellar this weekend.",
+        "https://www.linkedin.com/posts/giulia-rossi_nebbiolo-langhe",
+        timedelta(days=-1, hours=2, minutes=10),
+    ),
+    (
+        "Elena Conti",
+        "instagram",
+        "@elena.conti",
+        "Roses, cherries and a bit of tar: tasted the new Nebbiolo this morning. Worth the trip!",
+        "https://www.instagram.com/p/Nebbiolo2024",
+        timedelta(minutes=-25),
+    ),
+]
+KIT_PASS = ("Paolo Greco", "linkedin", "paolo-greco", "I am at the Merano wine fair all week.")
+KIT_UNDECIDED = ("Sara Verdi", "instagram", "@sara.verdi")
+
+
+def _at(app, when: datetime) -> None:
+    app.extensions["cadenza"] = app.extensions["cadenza"].replace(clock=lambda: when)
+
+
+def test_the_kit_screenshots_show_who_showed_up(app, live_server, page_as, folks, monkeypatch):
+    same_ids_every_time(monkeypatch)
+    _at(app, NOW - timedelta(days=2))  # Tuesday at 10:00: Giulia writes the kit
+    giulia = folks.person("giulia@cantina-aurora.example", "Giulia Rossi")
+    team = folks.team(giulia, "Cantina Aurora")
+    people_by_name = {"Giulia Rossi": giulia}
+    for name, network, handle, *_rest in [*KIT_POSTS, KIT_PASS, KIT_UNDECIDED]:
+        if name not in people_by_name:
+            address = f"{name.split()[0].lower()}@cantina-aurora.example"
+            people_by_name[name] = folks.person(address, name)
+            folks.join(team, people_by_name[name], "editor")
+        assert added(folks.client_for(people_by_name[name]), network, handle).status_code == 302
+    answer = new_kit(
+        folks.client_for(giulia),
+        team.team_id,
+        story="The 2024 Nebbiolo is in bottles: a cool year in the Langhe, a fresh wine. "
+        "Fourteen months in oak, 2,400 bottles, at the cellar from this week.",
+        facts="14 months in large Slavonian oak · 2,400 bottles\n"
+        "Tastings Saturday and Sunday, 10:00–18:00\nhttps://cantina-aurora.example/nebbiolo",
+    )
+    kit_id = answer.headers["Location"].rsplit("/", 1)[1]
+    for name, _network, _handle, copy, link, after in KIT_POSTS:
+        _at(app, NOW + after - timedelta(hours=3))
+        post_path = take(folks, people_by_name[name], team.team_id, kit_id, copy)
+        _at(app, NOW + after)
+        publish(folks, people_by_name[name], giulia, post_path, link)
+    _at(app, NOW - timedelta(days=1))
+    pass_on(folks, people_by_name[KIT_PASS[0]], team.team_id, kit_id, KIT_PASS[3])
+    _at(app, NOW)
+
+    # Taller: every person offered it, and the kit's story under them.
+    tall = {**VIEWPORT, "height": 1250}
+    page = page_as(giulia, viewport=tall, locale="en-GB", timezone_id=demo.ZONE)
+    page.goto(f"{live_server}/t/{team.team_id}/kits/{kit_id}")
+    expect(page.locator("#kit-status tbody tr.state-posted")).to_have_count(3)
+    expect(page.locator("#kit-status tbody tr.state-passed")).to_have_count(1)
+    expect(page.locator("#kit-status tbody tr.state-offered")).to_have_count(1)
+    save(page, "kit.png")
+
+    sara = page_as(people_by_name[KIT_UNDECIDED[0]], viewport=tall, locale="en-GB")
+    sara.goto(f"{live_server}/t/{team.team_id}/to-share/{team.team_id}/{kit_id}")
+    expect(sara.locator("#take-form")).to_be_visible()
+    expect(sara.locator("#pass-form")).to_be_visible()
+    # From the suggested copy down: what she starts from, then Take it and Pass.
+    sara.locator(".kit-suggestions").evaluate(
+        "section => window.scrollTo(0, section.getBoundingClientRect().top + scrollY - 24)"
+    )
+    save(sara, "kit-offer.png")
