@@ -899,3 +899,17 @@ def test_someone_who_became_a_viewer_is_no_longer_offered_the_kit(app, kit_world
     # Gina had taken it: what she took stays, hers.
     assert rows[gina.person_id][0] == "taken"
     assert "Our new Nebbiolo" in gina_client.get("/me/to-share").text
+
+
+def test_a_taken_post_moved_back_to_ideas_still_shows_on_the_kits_page(app, kit_world):
+    """Bruno takes the kit on his LinkedIn, then clears its date (an idea again): the page
+    says he is writing it, on which profile, with no date yet."""
+    folks, team, bruno = kit_world["folks"], kit_world["team"], kit_world["bruno"]
+    admin, client = folks.client_for(kit_world["anna"]), folks.client_for(bruno)
+    kit_id = kit_made(admin, team.team_id)
+    assert sent(client, offer_path(team.team_id, kit_id), "take-form").status_code == 302
+    post_id = kits.taken_post_id(kit_id, bruno.person_id)
+    assert post_saved(client, team.team_id, post_id, day="", at="").status_code == 302
+    state, row = status_rows(admin, team.team_id, kit_id)[bruno.person_id]
+    assert state == "taken"
+    assert "no date yet" in row and "LinkedIn · bruno-b" in row
