@@ -11,14 +11,17 @@ its owner set it back).
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 from itsdangerous import URLSafeSerializer
 
 from app.auth.views import SIGN_IN_VALID_FOR
+from app.kits import offering
 from app.nudges import tokens
 from app.planner import changes
-from app.store import people, posts, teams
+from app.store import keys, kits, people, posts, teams
 from app.web import settings
 
 B64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
@@ -140,6 +143,42 @@ def _guest_leaves(world) -> None:
         teams.remove_member(world["team"].team_id, guest.person_id)
 
 
+def _kit_link(world) -> str:
+    """Marco's signed link to a share kit Anna offers her team (a new kit each time)."""
+    folks, team_id = world["folks"], world["team"].team_id
+    with world["app"].test_request_context():
+        moment, team = folks.now(), teams.team(team_id)
+        kit = kits.new_kit(
+            team,
+            keys.new_id(),
+            created_by=team.member(world["anna"].person_id),
+            now=moment,
+            title="Our new Nebbiolo is out",
+            zone=team.zone,
+            starts=moment,
+            ends=moment + timedelta(days=7),
+        )
+        kits.save(kit, moment, new=True)
+        offering.bring_in_line(kit, moment, team)
+        world["kit"] = kit
+        return tokens.sign(
+            "kit",
+            person_id=world["marco"].person_id,
+            team_id=team_id,
+            post_id=kit.kit_id,
+            partner=team_id,
+            expires=kit.ends + tokens.VALID_AFTER_DUE,
+        )
+
+
+def _unpass(world) -> None:
+    """Marco takes his pass back, so passing once more would matter."""
+    kit = world["kit"]
+    with world["app"].app_context():
+        _kit, offer = kits.offer_and_kit(kit.team_id, kit.kit_id, world["marco"].person_id)
+        kits.undo_pass(offer)
+
+
 KINDS = {
     "mark as published": Kind(_action("published"), "/n/{token}", lambda w: {"link": ""}),
     "snooze": Kind(_action("snooze"), "/n/{token}"),
@@ -149,6 +188,7 @@ KINDS = {
     ),
     "sign-in link": Kind(_sign_in, "/login/{token}", success=302, undo=lambda world: None),
     "invitation": Kind(_invitation, "/login/{token}", success=302, undo=_guest_leaves),
+    "share kit": Kind(_kit_link, "/n/kit/{token}", lambda w: {"action": "pass"}, undo=_unpass),
 }
 
 
@@ -216,11 +256,20 @@ def test_every_spelling_of_an_unsubscribe_link_only_turns_off_its_own_persons_nu
 
 def test_a_token_of_one_kind_opens_nothing_of_another_kind(world):
     made = {name: kind.make(world) for name, kind in KINDS.items()}
-    paths = {"/n/{token}", "/login/{token}", "/n/unsubscribe/{token}"}
+    paths = {"/n/{token}", "/login/{token}", "/n/unsubscribe/{token}", "/n/kit/{token}"}
     for name, token in made.items():
         for path in paths - {KINDS[name].path}:
             for spelling in [token, *spellings(token)]:
                 response = world["app"].test_client().post(path.format(token=spelling))
+                if name == "share kit" and path == "/n/{token}" and response.status_code == 302:
+                    # A kit's link on the one-click route is sent on to its own page, where
+                    # every spelling is one use (the test above).
+                    location = unquote(response.headers["Location"])
+                    assert location == f"/n/kit/{unquote(spelling)}"
+                    continue
                 assert response.status_code in (404, 410), (name, path, spelling)
+    kit = world["kit"]
+    _kit, offer = kits.offer_and_kit(kit.team_id, kit.kit_id, world["marco"].person_id)
+    assert offer.state == "offered"
     assert people.person(world["anna"].person_id).nudges_on
     assert people.person_by_email("guest@example.com") is None
