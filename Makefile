@@ -41,9 +41,10 @@ lint: $(VENV)/.installed
 # The suite runs on every core (pytest-xdist: each worker has its own in-process moto, its own
 # servers on free ports and its own Chromium); PYTEST_WORKERS=0 runs it in one process. A test
 # file stays on one worker, in order (the deploy rehearsal's later tests read what its earlier
-# ones did), but for the long instruments tests/conftest.py SPREAD_FILES names.
+# ones did), but for the long instruments tests/conftest.py SPREAD_FILES names. Tests are handed
+# out in the order that conftest.py sets (the long instruments first), not xdist's own.
 PYTEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 # The slowest tests are listed at the end: CI has 15 minutes for both passes.
 test: $(VENV)/.installed translations lint $(VNU)
 	$(PYTEST) --durations=20 $(PYTEST_ARGS)
@@ -52,21 +53,25 @@ test: $(VENV)/.installed translations lint $(VNU)
 # DST-switch day: a test that depends on when it runs fails here. The default, 00:30 UTC on
 # 28 March 2027, is 01:30 in Rome, in the quiet hours, the night the clocks jump to summer time.
 # Browser tests are left out (Chromium would keep the real clock for cookies), and so are the
-# instruments that pin one instant of their own (tests/conftest.py PINNED_INSTANT): another hour
-# changes nothing in them, nor in the files that read no clock at all (recurrence over explicit
-# dates, the Markdown sanitiser, the infrastructure's templates and commands, the bundle, the
-# emulator's index). Child processes keep the faked clock running (FAKETIME_DONT_RESET)
-# instead of starting it over.
+# instruments that pin one instant of their own (tests/conftest.py PINNED_INSTANT) and the files
+# each of whose tests pins one (the HTML check, the forms' round trip and the bad input, on
+# their own fixed days): another hour changes nothing in them, nor in the files that read no
+# clock at all (recurrence over explicit dates, the Markdown sanitiser, the infrastructure's
+# templates and commands, the bundle, the emulator's index, the cost model, the catalogue).
+# Child processes keep the faked clock running (FAKETIME_DONT_RESET) instead of starting it
+# over.
 FAKE_NOW ?= 2027-03-28 00:30:00
 PINNED_INSTRUMENTS := tests/test_every_route.py tests/test_injected_faults.py tests/test_fuzz_forms.py
+PINNED_FILES := tests/test_html_valid.py tests/test_forms_round_trip.py tests/test_bad_input.py
 CLOCKLESS := tests/test_recurrence.py tests/test_playbook_markdown.py tests/test_infra.py \
-	tests/test_deploy_command.py tests/test_on_lambda.py tests/test_local_index.py
+	tests/test_deploy_command.py tests/test_on_lambda.py tests/test_local_index.py \
+	tests/test_cost_model.py tests/test_i18n.py
 FAKED := TZ=UTC FAKETIME_DONT_RESET=1 faketime -f '@$(FAKE_NOW)'
-test-any-hour: $(VENV)/.installed translations $(VNU)
+test-any-hour: $(VENV)/.installed translations
 	@faked="$$($(FAKED) $(BIN)/python -c 'import datetime; print(datetime.date.today())')"; \
 	[ "$$faked" = "$(firstword $(FAKE_NOW))" ] || { echo "faketime did not move the clock"; exit 1; }
 	$(FAKED) $(PYTEST) --ignore=tests/browser $(PINNED_INSTRUMENTS:%=--ignore=%) \
-		$(CLOCKLESS:%=--ignore=%) $(PYTEST_ARGS)
+		$(PINNED_FILES:%=--ignore=%) $(CLOCKLESS:%=--ignore=%) $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed translations
 	@set -e; for script in bench/*.py; do \

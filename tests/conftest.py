@@ -47,13 +47,14 @@ ROME = ZoneInfo("Europe/Rome")
 # built once), except the files below, whose tests go to whichever worker is free. Their long
 # walks over every route are cut into SHARDS tests, so that no one test holds a worker for
 # minutes while the other waits. The accessibility file's axe runs (about 20 s for each
-# language and screen) are independent tests, spread as they are.
-SPREAD_FILES = {
-    "test_every_route.py",
+# language and screen) are independent tests, spread as they are. Longest first: the order
+# they are handed out in.
+SPREAD_FILES = (
     "test_injected_faults.py",
-    "test_partners.py",
     "test_phone_and_accessibility.py",
-}
+    "test_every_route.py",
+    "test_partners.py",
+)
 SHARDS = 4
 
 
@@ -61,6 +62,27 @@ def pytest_itemcollected(item):
     """Group each test by its file (read by xdist in its collection hook, which comes later)."""
     if item.path.name not in SPREAD_FILES:
         item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def pytest_collection_modifyitems(items):
+    """On xdist's workers, whose order the Makefile's ``--no-loadscope-reorder`` keeps: the
+    long instruments first, their shards before their other tests, then the files as collected.
+
+    xdist's own order (the largest group first) handed the one-test shards out last, and a
+    shard of 20 to 90 s kept one worker busy for over a minute after the other had finished.
+    Started first, they leave the small files to even out the end.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+
+    def turn(item):
+        name = item.path.name
+        if name not in SPREAD_FILES:
+            return (len(SPREAD_FILES), False)
+        callspec = getattr(item, "callspec", None)
+        return (SPREAD_FILES.index(name), callspec is None or "shard" not in callspec.params)
+
+    items.sort(key=turn)
 
 
 def tomorrow_at_noon_in_rome() -> datetime:
