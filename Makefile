@@ -54,15 +54,16 @@ test: $(VENV)/.installed translations lint $(VNU)
 # 28 March 2027, is 01:30 in Rome, in the quiet hours, the night the clocks jump to summer time.
 # Browser tests are left out (Chromium would keep the real clock for cookies), and so are the
 # instruments that pin one instant of their own (tests/conftest.py PINNED_INSTANT) and the files
-# each of whose tests pins one (the HTML check, the forms' round trip and the bad input, on
-# their own fixed days): another hour changes nothing in them, nor in the files that read no
-# clock at all (recurrence over explicit dates, the Markdown sanitiser, the infrastructure's
-# templates and commands, the bundle, the emulator's index, the cost model, the catalogue).
-# Child processes keep the faked clock running (FAKETIME_DONT_RESET) instead of starting it
-# over.
+# each of whose tests pins one (the HTML check, the forms' round trip, the bad input and the
+# nudges' emails and links, on their own fixed days): another hour changes nothing in them,
+# nor in the files that read no clock at all (recurrence over explicit dates, the Markdown
+# sanitiser, the infrastructure's templates and commands, the bundle, the emulator's index, the
+# cost model, the catalogue). Child processes keep the faked clock running
+# (FAKETIME_DONT_RESET) instead of starting it over.
 FAKE_NOW ?= 2027-03-28 00:30:00
 PINNED_INSTRUMENTS := tests/test_every_route.py tests/test_injected_faults.py tests/test_fuzz_forms.py
-PINNED_FILES := tests/test_html_valid.py tests/test_forms_round_trip.py tests/test_bad_input.py
+PINNED_FILES := tests/test_html_valid.py tests/test_forms_round_trip.py tests/test_bad_input.py \
+	tests/test_nudges.py
 CLOCKLESS := tests/test_recurrence.py tests/test_playbook_markdown.py tests/test_infra.py \
 	tests/test_deploy_command.py tests/test_on_lambda.py tests/test_local_index.py \
 	tests/test_cost_model.py tests/test_i18n.py
