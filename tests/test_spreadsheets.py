@@ -324,6 +324,7 @@ def test_importing_the_same_file_again_creates_nothing(cantina):
     assert "2 already there" in client.get(f"/t/{team.team_id}/import/{third}").text
 
 
+@pytest.mark.clockless  # undated ideas: the longest test here, and no date in it
 def test_two_thousand_rows_import_in_twenty_batches_and_a_double_confirm_imports_once(
     cantina, quick_transactions
 ):
