@@ -16,7 +16,7 @@ from app.forms import posted
 from app.kits import offering
 from app.kits.forms import KitForm, PassForm, TakeForm, stored_fields
 from app.nudges import tokens
-from app.nudges.views import STORAGE_ERRORS
+from app.nudges.views import STORAGE_ERRORS, link_problem
 from app.planner import changes
 from app.planner.periods import local_instant
 from app.profiles.forms import network_labels
@@ -207,8 +207,7 @@ def edit(team_id: str, kit_id: str):
         # part-way (or another tab saved the same): the offers are brought in line.
         offering.bring_in_line(kit, now(), g.team)
     elif stale:
-        message = _("Someone changed this kit after you opened it: reload it to see theirs.")
-        return error_page(409, message)
+        return _changed_meanwhile()
     elif chosen != stored_fields(kit):  # saved unchanged: nothing to write, nobody told again
         moment = now()
         for name, value in chosen.items():
@@ -216,11 +215,15 @@ def edit(team_id: str, kit_id: str):
         try:
             kits.save(kit, moment, new=False)
         except kits.KitConflict:
-            message = _("Someone changed this kit after you opened it: reload it to see theirs.")
-            return error_page(409, message)
+            return _changed_meanwhile()
         offering.bring_in_line(kit, moment, g.team)
         flash(_("The kit is saved."), "success")
     return go(url_for("kits.show", team_id=team_id, kit_id=kit_id))
+
+
+def _changed_meanwhile():
+    message = _("Someone changed this kit after you opened it: reload it to see theirs.")
+    return error_page(409, message)
 
 
 def _form_for(kit: Kit) -> KitForm:
@@ -239,8 +242,7 @@ def delete(team_id: str, kit_id: str):
     if kit is None and not any(offer.state != "taken" for offer in offers):
         abort(404)
     if kit is not None and request.form.get("version") != str(kit.version):
-        message = _("Someone changed this kit after you opened it: reload it to see theirs.")
-        return error_page(409, message)
+        return _changed_meanwhile()
     try:
         if kit is not None:  # (else deleted by a request stopped part-way: this finishes)
             kits.delete(kit)
@@ -248,8 +250,7 @@ def delete(team_id: str, kit_id: str):
         # Still there: changed meanwhile. Gone: the answer to deleting it was lost (or another
         # tab deleted it), and what goes with it is still to remove.
         if kits.kit(team_id, kit_id) is not None:
-            message = _("Someone changed this kit after you opened it: reload it to see theirs.")
-            return error_page(409, message)
+            return _changed_meanwhile()
     if not kits.finish_deleting(team_id, kit_id, offers):
         message = _("The kit is deleted, but it is still offered to someone: delete it again.")
         return error_page(409, message)
@@ -451,11 +452,6 @@ def undo_pass(team_id: str, origin_id: str, kit_id: str):
 # The signed link of a kit's email ----------------------------------------------------------
 
 
-def _link_problem(status: int, message, recipient: Person | None = None):
-    language = recipient.language if recipient is not None else None
-    return link_page(language, "nudges/link_problem.html", status, message=message)
-
-
 @bp.route("/n/kit/<token>", methods=["GET", "POST"])
 def signed(token: str):
     """The kit offered, for the person the email went to, without signing in: take it or pass,
@@ -465,25 +461,25 @@ def signed(token: str):
         payload = tokens.read(token, moment)
     except tokens.ExpiredToken as expired:
         recipient = people.person(expired.payload["u"])
-        return _link_problem(410, _l("The kit's window has closed."), recipient)
+        return link_problem(410, _l("The kit's window has closed."), recipient)
     except tokens.BadToken:
-        return _link_problem(404, _l("This link is not valid. Was it copied completely?"))
+        return link_problem(404, _l("This link is not valid. Was it copied completely?"))
     if payload["a"] != "kit":
-        return _link_problem(404, _l("This link is not valid. Was it copied completely?"))
+        return link_problem(404, _l("This link is not valid. Was it copied completely?"))
     recipient = people.person(payload["u"])
     fingerprint = tokens.fingerprint(payload)
     if people.link_used(fingerprint):
-        return _link_problem(410, _l("This link was used already."), recipient)
+        return link_problem(410, _l("This link was used already."), recipient)
     team = teams.team(payload["t"])
     member = team.member(recipient.person_id) if team and recipient else None
     found = _offered(payload["t"], payload["b"], payload["p"], recipient, team) if member else None
     if found is None:
-        return _link_problem(410, _l("This kit is no longer offered to you."), recipient)
+        return link_problem(410, _l("This kit is no longer offered to you."), recipient)
     kit, offered = found
     # The token outlives the window as mailed (a window made longer keeps it working): the
     # kit's own end, as it is now, closes it.
     if kit.ends <= moment:
-        return _link_problem(410, _l("The kit's window has closed."), recipient)
+        return link_problem(410, _l("The kit's window has closed."), recipient)
     # The page's own words (the networks' names) are theirs too, not the browser's.
     with speaking(recipient.language):
         if request.method == "GET":
@@ -504,7 +500,7 @@ def _signed_action(token, payload, fingerprint, kit, offered, recipient, team):
     # Remembered as long as the token lives, which is past the window as it is now.
     expires = datetime.fromtimestamp(payload["e"], tz=moment.tzinfo)
     if not people.use_link_once(fingerprint, moment, expires):
-        return _link_problem(410, _l("This link was used already."), recipient)
+        return link_problem(410, _l("This link was used already."), recipient)
     try:
         if take is not None:
             refused = (
@@ -520,7 +516,7 @@ def _signed_action(token, payload, fingerprint, kit, offered, recipient, team):
         raise
     if refused is not None:
         people.forget_link(fingerprint)
-        return _link_problem(409, refused, recipient)
+        return link_problem(409, refused, recipient)
     if take is not None:
         message = _("It is yours: say it your way. Cadenza nudges you before it is due.")
     else:

@@ -39,7 +39,7 @@ STORAGE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
 # One-click actions -------------------------------------------------------------------------
 
 
-def _link_problem(status: int, message, recipient: Person | None = None) -> Response:
+def link_problem(status: int, message, recipient: Person | None = None) -> Response:
     """A page saying why a link cannot be used (``message`` lazy: it is shown in their language)."""
     language = recipient.language if recipient is not None else None
     return link_page(language, "nudges/link_problem.html", status, message=message)
@@ -51,9 +51,9 @@ def _open(token: str) -> tuple[dict, Person | None]:
         payload = tokens.read(token, now())
     except tokens.ExpiredToken as expired:
         recipient = people.person(expired.payload["u"])
-        abort(_link_problem(410, _l("This link has expired."), recipient))
+        abort(link_problem(410, _l("This link has expired."), recipient))
     except tokens.BadToken:
-        abort(_link_problem(404, _l("This link is not valid. Was it copied completely?")))
+        abort(link_problem(404, _l("This link is not valid. Was it copied completely?")))
     return payload, people.person(payload["u"])
 
 
@@ -68,11 +68,11 @@ def act(token: str):
     fingerprint = tokens.fingerprint(payload)
     # Used already (opened again, or fetched by a scanner): say so, and offer no form to send.
     if people.link_used(fingerprint):
-        return _link_problem(410, _l("This link was used already."), recipient)
+        return link_problem(410, _l("This link was used already."), recipient)
     team = teams.team(payload["t"])
     loaded = posts.load(payload["t"], payload["p"]) if team else None
     if loaded is None or recipient is None:
-        return _link_problem(410, _l("This post is no longer there for you."), recipient)
+        return link_problem(410, _l("This post is no longer there for you."), recipient)
     post, body = loaded
     partner = None
     if "b" in payload:  # a partner team's person: its co-owner publishing, an admin deciding
@@ -81,14 +81,14 @@ def act(token: str):
     else:
         refusal = _refusal(team, post, recipient, payload["a"])
     if refusal is not None:
-        return _link_problem(*refusal, recipient)
+        return link_problem(*refusal, recipient)
     if "v" in payload and payload["v"] != post.version:
         message = _l(
             "“%(title)s” was changed after this email was sent. Open it to review what it "
             "says now.",
             title=post.title,
         )
-        return _link_problem(409, message, recipient)
+        return link_problem(409, message, recipient)
     action = payload["a"]
     teammates = [
         m
@@ -116,7 +116,7 @@ def act(token: str):
 
     expires = datetime.fromtimestamp(payload["e"], tz=now().tzinfo)
     if not people.use_link_once(fingerprint, now(), expires):
-        return _link_problem(410, _l("This link was used already."), recipient)
+        return link_problem(410, _l("This link was used already."), recipient)
     try:
         with speaking(recipient.language):  # what it answers is for them, too
             done = _carry_out(action, payload, post, body, team, recipient, teammates)
@@ -131,7 +131,7 @@ def act(token: str):
     except Conflict:
         people.forget_link(fingerprint)
         message = _l("Someone changed this post at the same time. Please open the link again.")
-        return _link_problem(409, message, recipient)
+        return link_problem(409, message, recipient)
     except STORAGE_ERRORS:
         # Not carried out: the link stays usable, for the person to try again as asked.
         people.forget_link(fingerprint)
@@ -367,15 +367,15 @@ def _carry_out(action, payload, post, body, team, person: Person, teammates) -> 
 def unsubscribe(token: str):
     payload, recipient = _open(token)
     if payload["a"] != "unsubscribe":
-        return _link_problem(404, _l("This link is not valid. Was it copied completely?"))
+        return link_problem(404, _l("This link is not valid. Was it copied completely?"))
     if recipient is None:
-        return _link_problem(410, _l("This account is no longer there."))
+        return link_problem(410, _l("This account is no longer there."))
     if tokens.revoked(payload, recipient):
         message = _l(
             "This link was replaced when your nudges were turned back on. Use the link in a "
             "newer email, or turn nudges off in your preferences."
         )
-        return _link_problem(410, message, recipient)
+        return link_problem(410, message, recipient)
     if request.method == "POST" and recipient.nudges_on:
         people.update_preferences(recipient, nudges_on=False)
     # Nudges already off (this link was used, or they were turned off): nothing to confirm.
