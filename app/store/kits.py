@@ -208,19 +208,16 @@ def taken_posts(offers: Iterable[KitOffer]) -> dict[str, tuple[Post, PostBody | 
                 Post.key(offer.team_id, offer.post_id),
                 PostBody.key(offer.team_id, offer.post_id),
             ]
-    found: dict[tuple[str, str], Post | PostBody] = {}
+    found: dict[tuple[str, str], Post | PostBody] = {}  # by (pk, sk), as read
     for start in range(0, len(wanted), BATCH_KEYS):
         batch = wanted[start : start + BATCH_KEYS]
         for raw in people_store.batch_get({Post.Meta.table_name: batch}):
             model = PostBody if raw["sk"]["S"].startswith("BODY#") else Post
-            item = model.from_raw_data(raw)
-            found[(raw["pk"]["S"], raw["sk"]["S"].split("#", 1)[1], model.__name__)] = item
+            found[(raw["pk"]["S"], raw["sk"]["S"])] = model.from_raw_data(raw)
     posts = {}
     for offer in offers:
-        post_key = (keys.team(offer.team_id), offer.post_id or "")
-        post = found.get((*post_key, "Post"))
-        if post is not None:
-            posts[offer.person_id] = post, found.get((*post_key, "PostBody"))
+        if offer.post_id and (post := found.get(Post.key(offer.team_id, offer.post_id))):
+            posts[offer.person_id] = post, found.get(PostBody.key(offer.team_id, offer.post_id))
     return posts
 
 
