@@ -290,6 +290,26 @@ def test_a_window_made_longer_after_the_email_keeps_its_link_working(app, world,
     assert offers_of(app, team.team_id, kit_id)[world["gina"].person_id].state == "passed"
 
 
+def test_a_kit_changed_before_its_email_goes_is_mailed_as_it_is_then(app, world):
+    """Anna renames the kit and makes its window longer before Gina's batch goes: the email
+    names it and its end as they are when it is sent."""
+    folks, team = world["folks"], world["team"]
+    kit_id = made(world)
+    admin = folks.client_for(world["anna"])
+    edit = form_in(admin.get(f"/t/{team.team_id}/kits/{kit_id}/edit").text, id="kit-form")
+    data = edit.data()
+    data["title"] = "The 2024 Nebbiolo is out"
+    data["last_day"] = (
+        stored_kit(app, team.team_id, kit_id).last_day() + timedelta(days=3)
+    ).isoformat()
+    assert admin.post(edit.action, data=data).status_code == 302
+    run_once(app, folks.now() + timedelta(minutes=1))
+    kit = stored_kit(app, team.team_id, kit_id)
+    (mail,) = mails_to(app, world["gina"])
+    assert "The 2024 Nebbiolo is out" in mail["text"] and "Our new" not in mail["text"]
+    assert f"until {until(kit.ends, ROME, 'en')}" in mail["text"]
+
+
 def test_a_link_whose_person_left_the_team_says_it_is_no_longer_offered(app, world):
     _kit_id, mails = offered_and_mailed(app, world)
     with app.app_context():

@@ -89,19 +89,20 @@ def _wanted(job, person: Person, note: Notification) -> bool:
 
 def _undecided_kits(notes: list[Notification], person: Person) -> list[Notification]:
     """The notes, but those of share kits the person no longer has to decide on (the kit
-    deleted, their offer withdrawn, or they took it or passed meanwhile); each kit named by
-    its title now. One BatchGetItem of their offers, only when the batch names a kit."""
+    deleted, their offer withdrawn, or they took it or passed meanwhile); each kit with its
+    title and window's end as they are now. One BatchGetItem of their offers, only when the
+    batch names a kit."""
     kit_notes = [note for note in notes if note.kit_team_id is not None]
     if not kit_notes:
         return notes
     offers = kits.offers_to(person.person_id, [(n.kit_team_id, n.post_id) for n in kit_notes])
     kept = []
     for note in notes:
-        offer = offers.get((note.kit_team_id, note.post_id)) if note.kit_team_id else None
         if note.kit_team_id is not None:
+            offer = offers.get((note.kit_team_id, note.post_id))
             if offer is None or offer.state != "offered":
                 continue
-            note.title = offer.title
+            note.title, note.due = offer.title, offer.ends
         kept.append(note)
     return kept
 
