@@ -14,7 +14,7 @@ from test_profiles import added
 
 from app.kits import voice
 from app.nudges import run_once
-from app.store import kits, people, posts
+from app.store import kits, people, posts, teams
 from app.store import profiles as stored_profiles
 from app.store.models import Reminder
 from tests.conftest import ROME, dynamodb_error, outbox
@@ -913,3 +913,26 @@ def test_a_taken_post_moved_back_to_ideas_still_shows_on_the_kits_page(app, kit_
     state, row = status_rows(admin, team.team_id, kit_id)[bruno.person_id]
     assert state == "taken"
     assert "no date yet" in row and "LinkedIn · bruno-b" in row
+
+
+def test_a_renamed_team_and_person_show_by_their_names_now(app, kit_world):
+    """The offers copied the team's and Bruno's names; renamed since, every page of the kit
+    says them as they are now."""
+    folks, team, bruno = kit_world["folks"], kit_world["team"], kit_world["bruno"]
+    admin, client = folks.client_for(kit_world["anna"]), folks.client_for(bruno)
+    kit_id = kit_made(admin, team.team_id)
+    with app.app_context():
+        teams.update_team(
+            teams.team(team.team_id), name="Cantina Aurora Nuova", zone="Europe/Rome", language="it"
+        )
+        people.update_profile(
+            people.person(bruno.person_id),
+            name="Bruno Bianchi Rossi",
+            language="en",
+            zone="Europe/Rome",
+            week_start=0,
+        )
+    assert "Cantina Aurora Nuova" in client.get("/me/to-share").text
+    assert "Cantina Aurora Nuova" in client.get(offer_path(team.team_id, kit_id)).text
+    _state, row = status_rows(admin, team.team_id, kit_id)[bruno.person_id]
+    assert "Bruno Bianchi Rossi" in row

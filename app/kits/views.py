@@ -171,6 +171,9 @@ def show(team_id: str, kit_id: str):
         for o in offers
         if o.team_id == team_id and not _owns_posts(g.team.member(o.person_id))
     }
+    for offer in offers:  # each member by their name now (the offer copied it then)
+        member = g.team.member(offer.person_id) if offer.team_id == team_id else None
+        offer.name = member.name if member is not None else offer.name
     rows = _rows(
         [offer for offer in offers if offer.state == "taken" or offer.person_id not in gone]
     )
@@ -274,6 +277,8 @@ def to_share():
         if offer.team_id in mine
         and (offer.state == "taken" or mine[offer.team_id]["role"] in kits.EDITING_ROLES)
     ]
+    for offer in offers:  # their own teams by the name their person item holds now
+        offer.team_name = mine.get(offer.kit_team_id, {}).get("name", offer.team_name)
     return render(
         "kits/to_share.html",
         open_offers=[o for o in offers if o.state == "offered" and o.ends > moment],
@@ -292,6 +297,9 @@ def _offered(team_id: str, origin_id: str, kit_id: str, person: Person, team: Te
         return None
     if offer.state != "taken" and not _owns_posts(team.member(person.person_id)):
         return None  # a viewer now: a kit is posted as one's own post
+    # The offer copied the kit's team's name; the team item says it as it is now.
+    names = {team.team_id: team.name, **{t: e["name"] for t, e in team.partner_entries().items()}}
+    offer.team_name = names[origin_id]
     return kit, offer
 
 
