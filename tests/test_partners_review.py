@@ -64,6 +64,8 @@ def test_a_partner_admin_approves_a_shared_post_from_the_email(app, shared):  # 
     # In Tom's language, about his team; the links open Lumen's page of the post.
     assert "bisogno di te in Enoteca Lumen" in mail["subject"] and "Approva" in mail["text"]
     assert f"/t/{shared['lumen'].team_id}/shared/{a.team_id}/" in mail["text"]
+    # The post is headed with its own team's name, which Tom's teams do not give.
+    assert re.search(r"Vendemmia · [^\n]*· Cantina Aurora\n", mail["text"]), mail["text"]
     # Marta edits in Lumen but does not approve for it: no review request for her.
     assert not [m for m in _mails_to(shared, "marta") if "Vendemmia" in m["text"]]
     client = app.test_client()

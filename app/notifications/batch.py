@@ -118,7 +118,9 @@ def message(person: Person, notes: list[Notification], now: datetime):
         posts = [
             {
                 "title": found[-1].title,
-                "team": teams.get(found[-1].partner_id or team_id, ""),
+                # A partner's post under its own team's name (the reader is not in it; a
+                # note recorded before notes carried it: under the reader's team).
+                "team": found[-1].team_name or teams.get(found[-1].partner_id or team_id, ""),
                 "due": when(found[-1].due, person, now) if found[-1].due else "",
                 **_links(person, found[-1], team_id, post_id),
                 "entries": [

@@ -103,6 +103,7 @@ def for_partner_review(partner: Team, post: Post, *, actor: str, actor_name: str
             actor_name=actor_name,
             at=now,
             partner_id=partner.team_id,
+            team_name=post.origin_name,
             version=post.version + 1,  # the write is conditional on the version and adds one
         )
     return notes

@@ -1194,6 +1194,8 @@ class Notification(Model):
     # of the post their one-click decision is about.
     partner_id = UnicodeAttribute(null=True)
     version = NumberAttribute(null=True)
+    # The post's own team's name, for a reader not in it (a partner's post to review).
+    team_name = UnicodeAttribute(null=True)
     # A share kit offered (kinds "kit", "kit-nudge"): ``post_id`` is the kit's id, ``team_id``
     # the team the person is offered it in, this the kit's own team.
     kit_team_id = UnicodeAttribute(null=True)
