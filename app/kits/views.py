@@ -510,12 +510,9 @@ def _signed_action(token, payload, fingerprint, kit, offered, recipient, team):
     if not people.use_link_once(fingerprint, moment, expires):
         return link_problem(410, _l("This link was used already."), recipient)
     try:
+        # Who may take it was settled by ``_offered`` (an untaken offer: an editor or admin).
         if take is not None:
-            refused = (
-                _take(kit, offered, recipient, team, take)
-                if team.member(recipient.person_id).role in kits.EDITING_ROLES
-                else _("Your role in this team does not allow changing posts.")
-            )
+            refused = _take(kit, offered, recipient, team, take)
         else:
             refused = _passed(offered, passing.reason.data or "", moment)
     except STORAGE_ERRORS:

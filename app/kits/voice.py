@@ -42,5 +42,5 @@ def echoed(was: str, post, body, actor: str) -> bool:
         and post.owner_id == actor
         and was != "published"
         and post.status == "published"
-        and echoes(body.copy if body is not None else "", getattr(body, "seed", None) or "")
+        and echoes(body.copy, body.seed or "")
     )
